@@ -1,0 +1,7 @@
+"""Run the `fs-conf` command as `python -m fs_conf`."""
+
+import sys
+
+from fs_conf.cli import main
+
+sys.exit(main())

@@ -1,0 +1,109 @@
+"""The data fs_conf works with: conferences, participants, attendance.
+
+Plain dataclasses with no I/O. Times are timezone-aware `datetime`s; a conference's
+`start` is expressed in its own IANA `timezone` so that recurrence keeps local wall time.
+PINs are digit strings (a leading zero is significant).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    MODERATOR = "moderator"
+    PARTICIPANT = "participant"
+
+
+class ParticipantStatus(StrEnum):
+    INVITED = "invited"
+    JOINED = "joined"
+    LEFT = "left"
+    DECLINED = "declined"
+    NO_ANSWER = "no_answer"
+
+
+class ConferenceStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+@dataclass
+class Participant:
+    name: str
+    email: str | None
+    phone: str | None = None
+    role: Role = Role.PARTICIPANT
+    pin: str = ""
+    call: bool = False
+    status: ParticipantStatus = ParticipantStatus.INVITED
+    id: int | None = None
+
+
+@dataclass
+class RoomOptions:
+    """Per-conference behaviour of the room; defaults come from the `conference` config key."""
+
+    start_muted: bool = False
+    wait_for_moderator: bool = False
+    end_with_last_moderator: bool = False
+    max_members: int = 0
+    announce_names: bool = False
+
+
+@dataclass
+class Conference:
+    title: str
+    start: datetime
+    timezone: str
+    duration: timedelta
+    number: str
+    guest_pin: str
+    moderator_pin: str
+    uid: str
+    lead: timedelta = timedelta(minutes=10)
+    rrule: str | None = None
+    exdates: list[datetime] = field(default_factory=list)
+    description: str = ""
+    location: str = ""
+    organizer: str = ""
+    reply_to: str = ""
+    external_number: str = ""
+    sequence: int = 0
+    status: ConferenceStatus = ConferenceStatus.SCHEDULED
+    options: RoomOptions = field(default_factory=RoomOptions)
+    participants: list[Participant] = field(default_factory=list)
+    extensions: dict[datetime, timedelta] = field(default_factory=dict)
+    """Extra time granted to single occurrences (key: the occurrence's start), e.g. by `*6`."""
+    mailed: bool = False
+    """True once an invitation went out: from then on no PIN of this conference may change."""
+    id: int | None = None
+
+    @property
+    def moderators(self) -> list[Participant]:
+        return [p for p in self.participants if p.role is Role.MODERATOR]
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One concrete sitting of a conference, computed from its recurrence (never stored)."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass
+class Attendance:
+    """One call's stay in a room: who (participant id, or None for a guest), when, from where."""
+
+    conference_id: int
+    occurrence_start: datetime
+    call_uuid: str
+    caller_id: str
+    role: Role
+    joined_at: datetime
+    participant_id: int | None = None
+    left_at: datetime | None = None
+    id: int | None = None
