@@ -1,0 +1,223 @@
+"""One Event Socket TCP connection on gevent: a reader greenlet, ordered replies, bounded waits.
+
+FreeSWITCH answers every command with exactly one `command/reply` or `api/response`, in the
+order the commands were sent, so replies are matched to a FIFO of waiters. Every other frame
+(events, notices, auth/request) goes to the owner's `on_frame` callback, which runs in the
+reader greenlet and must not block. Every wait is bounded; when the TCP connection ends, with
+or without a notice, every waiter fails at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+
+import gevent
+import gevent.event
+import gevent.lock
+from gevent import socket
+
+from fs_conf.esl.frames import Frame, FrameParser, ProtocolError, encode_command
+
+log = logging.getLogger(__name__)
+
+REPLY_TYPES = ("command/reply", "api/response")
+
+
+class ESLError(Exception):
+    """Base of the Event Socket errors."""
+
+
+class ESLTimeout(ESLError, TimeoutError):
+    """A bounded wait (connect, send, reply, execute, job) ran out."""
+
+
+class ConnectionLost(ESLError):
+    """The connection ended (closed by the peer, by us, or broken) while something waited."""
+
+
+class NotConnectedError(ConnectionLost):
+    """A command was sent on a connection that is not (or no longer) open."""
+
+
+class CommandError(ESLError):
+    """FreeSWITCH answered a command with `-ERR ...`; the message is its reply text."""
+
+
+class _Waiter:
+    __slots__ = ("command", "result", "abandoned")
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self.result: gevent.event.AsyncResult = gevent.event.AsyncResult()
+        self.abandoned = False
+
+
+class Connection:
+    """A started connection; `request()` sends a command and returns its reply frame."""
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        *,
+        on_frame: Callable[[Frame], None],
+        on_close: Callable[[str], None] | None = None,
+        lost_error: type[ConnectionLost] = ConnectionLost,
+        closed_error: type[ConnectionLost] = NotConnectedError,
+        label: str = "esl",
+    ) -> None:
+        self.label = label
+        self.lingering = False
+        self.closed = gevent.event.Event()
+        self.close_reason = ""
+        self._sock = sock
+        self._on_frame = on_frame
+        self._on_close = on_close
+        self._lost_error = lost_error
+        self._closed_error = closed_error
+        self._parser = FrameParser()
+        self._waiters: deque[_Waiter] = deque()
+        self._send_lock = gevent.lock.Semaphore()
+        self._reader: gevent.Greenlet | None = None
+        self._closing = False
+
+    def start(self) -> None:
+        self._reader = gevent.spawn(self._read_loop)
+
+    @property
+    def connected(self) -> bool:
+        return not self.closed.is_set()
+
+    @property
+    def pending_replies(self) -> int:
+        """Commands still owed a reply, including timed-out ones whose reply is to be dropped."""
+        return len(self._waiters)
+
+    def request(
+        self,
+        command: str,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | str | None = None,
+        *,
+        timeout: float,
+    ) -> Frame:
+        """Send one command and wait up to `timeout` seconds for its reply frame."""
+        word = command.split(" ", 1)[0]
+        data = encode_command(command, headers, body)
+        if self.closed.is_set():
+            raise self._closed_error(f"{self.label}: cannot send {word!r}: {self.close_reason}")
+        deadline = time.monotonic() + timeout
+        if not self._send_lock.acquire(timeout=timeout):
+            raise ESLTimeout(f"{self.label}: {word!r} not sent within {timeout}s (send blocked)")
+        waiter = _Waiter(word)
+        try:
+            self._waiters.append(waiter)
+            self._send(data, word, deadline, timeout)
+        finally:
+            self._send_lock.release()
+        try:
+            return waiter.result.get(timeout=max(0.0, deadline - time.monotonic()))
+        except gevent.Timeout:
+            # The reply may still come; it must then be consumed in its place in the FIFO,
+            # so the waiter stays queued but marked, and is dropped when its reply arrives.
+            waiter.abandoned = True
+            raise ESLTimeout(f"{self.label}: no reply to {word!r} within {timeout}s") from None
+
+    def _send(self, data: bytes, word: str, deadline: float, timeout: float) -> None:
+        timer = gevent.Timeout(max(0.0, deadline - time.monotonic()))
+        timer.start()
+        try:
+            self._sock.sendall(data)
+        except gevent.Timeout as exc:
+            if exc is not timer:
+                raise
+            # Part of the command may be on the wire: the stream is unusable from here.
+            self.shutdown(f"sending {word!r} did not finish within {timeout}s")
+            raise ESLTimeout(f"{self.label}: sending {word!r} timed out after {timeout}s") from None
+        except OSError as exc:
+            self.shutdown(f"send failed: {exc}")
+            raise self._lost_error(f"{self.label}: send of {word!r} failed: {exc}") from exc
+        finally:
+            timer.close()
+
+    def close(self, timeout: float = 1.0) -> None:
+        """Say `exit`, wait up to `timeout` seconds for `+OK bye`, then close either way."""
+        if self.closed.is_set():
+            return
+        if self._closing:
+            self.closed.wait(timeout)
+            return
+        self._closing = True
+        try:
+            self.request("exit", timeout=timeout)
+        except ESLError as exc:
+            log.debug("%s: exit not acknowledged: %s", self.label, exc)
+        finally:
+            self.shutdown("closed by us")
+
+    def shutdown(self, reason: str) -> None:
+        """Close the socket now and fail every waiter; the first reason given is kept."""
+        if self.closed.is_set():
+            return
+        self.close_reason = reason
+        self.closed.set()
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._sock.close()
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.abandoned:
+                waiter.result.set_exception(
+                    self._lost_error(
+                        f"{self.label}: {reason} (while waiting for {waiter.command!r})"
+                    )
+                )
+        if self._reader is not None and self._reader is not gevent.getcurrent():
+            self._reader.kill(block=False)
+        if self._on_close is not None:
+            self._on_close(reason)
+
+    def _read_loop(self) -> None:
+        reason = "closed by peer"
+        try:
+            while True:
+                data = self._sock.recv(65536)
+                if not data:
+                    if self._parser.mid_frame:
+                        reason = f"closed by peer in the middle of a frame ({self._parser.describe_pending()})"
+                        log.warning("%s: %s", self.label, reason)
+                    break
+                for frame in self._parser.feed(data):
+                    self._dispatch(frame)
+        except ProtocolError as exc:
+            reason = f"protocol error: {exc}"
+            log.error("%s: %s", self.label, reason)
+        except OSError as exc:
+            reason = f"socket error: {exc}"
+        finally:
+            self.shutdown(reason)
+
+    def _dispatch(self, frame: Frame) -> None:
+        if frame.content_type in REPLY_TYPES:
+            self._resolve(frame)
+            return
+        if frame.content_type == "text/disconnect-notice":
+            self.lingering = self.lingering or frame.get("Content-Disposition") == "linger"
+        try:
+            self._on_frame(frame)
+        except Exception:
+            log.exception("%s: handling a %s frame failed", self.label, frame.content_type)
+
+    def _resolve(self, frame: Frame) -> None:
+        if not self._waiters:
+            log.warning("%s: %s with no command waiting, dropped", self.label, frame.content_type)
+            return
+        waiter = self._waiters.popleft()
+        if waiter.abandoned:
+            log.debug("%s: late reply to %r dropped", self.label, waiter.command)
+        else:
+            waiter.result.set(frame)

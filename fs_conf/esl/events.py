@@ -1,0 +1,117 @@
+"""FreeSWITCH events: the Event value and its parsing from text/event-plain, -json and -xml.
+
+Serialization follows switch_event.c: plain headers are url-encoded `Name: value` lines and
+an event's own body follows its own `Content-Length` after an empty line; JSON carries the
+body as `_body` and multi-value headers as arrays; XML url-encodes header values and puts the
+body in `<body>`.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+from fs_conf.esl.frames import Frame, ProtocolError, content_length, parse_header_block
+
+EVENT_CONTENT_TYPES = ("text/event-plain", "text/event-json", "text/event-xml")
+
+
+@dataclass
+class Event:
+    """One event: headers (url-decoded, in order) and its own body (e.g. a job's output)."""
+
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.headers.get("Event-Name", "")
+
+    @property
+    def subclass(self) -> str | None:
+        return self.headers.get("Event-Subclass")
+
+    @property
+    def key(self) -> str:
+        """What handlers register for: the subclass of a CUSTOM event, else the name."""
+        if self.name == "CUSTOM" and self.subclass:
+            return self.subclass
+        return self.name
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name, default)
+
+    def __getitem__(self, name: str) -> str:
+        return self.headers[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.headers
+
+
+def parse_plain(data: bytes) -> Event:
+    end = data.find(b"\n\n")
+    head, rest = (data, b"") if end < 0 else (data[:end], data[end + 2 :])
+    headers = parse_header_block(head, decode=True)
+    length = content_length(headers)
+    if len(rest) < length:
+        raise ProtocolError(
+            f"event {headers.get('Event-Name', '?')} body has {len(rest)} of {length} bytes"
+        )
+    return Event(headers, rest[:length].decode("utf-8", errors="replace"))
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, list):
+        # Same text the plain serialization uses for array headers.
+        return "ARRAY::" + "|:".join(str(item) for item in value)
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def parse_json(data: bytes) -> Event:
+    try:
+        obj = json.loads(data.decode("utf-8", errors="replace"))
+    except ValueError as exc:
+        raise ProtocolError(f"text/event-json body is not JSON: {exc}") from exc
+    if not isinstance(obj, dict):
+        raise ProtocolError(f"text/event-json body is a {type(obj).__name__}, not an object")
+    body = obj.pop("_body", "")
+    headers = {str(name): _json_value(value) for name, value in obj.items()}
+    return Event(headers, body if isinstance(body, str) else _json_value(body))
+
+
+def parse_xml(data: bytes) -> Event:
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as exc:
+        raise ProtocolError(f"text/event-xml body is not XML: {exc}") from exc
+    headers_el = root.find("headers")
+    if root.tag != "event" or headers_el is None:
+        raise ProtocolError("text/event-xml body has no <event><headers>")
+    headers = {child.tag: unquote(child.text or "") for child in headers_el}
+    body = root.findtext("body") or ""
+    length_text = root.findtext("Content-Length")
+    if length_text is not None:
+        length = content_length({"Content-Length": length_text})
+        # The XML printer indents after the body; Content-Length says where it ends.
+        body = body.encode("utf-8")[:length].decode("utf-8", errors="replace")
+    return Event(headers, body)
+
+
+_PARSERS = {
+    "text/event-plain": parse_plain,
+    "text/event-json": parse_json,
+    "text/event-xml": parse_xml,
+}
+
+
+def parse_event(content_type: str, data: bytes) -> Event:
+    parser = _PARSERS.get(content_type)
+    if parser is None:
+        raise ProtocolError(f"Content-Type {content_type!r} is not an event type")
+    return parser(data)
+
+
+def event_from_frame(frame: Frame) -> Event:
+    return parse_event(frame.content_type, frame.body)
