@@ -1,0 +1,324 @@
+"""Compose the mails a conference event causes: one personal message per recipient.
+
+`build_mails` renders the templates, the calendar part and the message bytes for each
+participant (the attendance report: for the organizer) and returns them ready for
+`store.outbox_add`. `check_templates` renders every template with sample data for
+`fs-conf check` and lists the problems, each naming the template file and line.
+
+Which calendar data each kind carries:
+- invitation, update (no occurrence): METHOD:REQUEST for the series (RRULE, EXDATE).
+- update / cancellation with `occurrence` of a recurring conference: that occurrence only,
+  with RECURRENCE-ID (`original_start` when the occurrence was moved, else its start).
+- cancellation (no occurrence): METHOD:CANCEL, STATUS:CANCELLED for the whole series.
+- reminder, attendance: no calendar part (a REQUEST would re-add a declined meeting).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from fs_conf.config import LANGUAGES, Config
+from fs_conf.errors import ValidationError
+from fs_conf.mail.context import (
+    AttendanceVars,
+    MailContext,
+    Window,
+    attendance_vars,
+    conference_url,
+    dial_number,
+    mail_context,
+    person,
+    reply_address,
+)
+from fs_conf.mail.ics import Attendee, EventSpec, build_calendar, calendar_timezone
+from fs_conf.mail.message import (
+    Calendar,
+    Envelope,
+    build_message,
+    check_address,
+    one_line,
+)
+from fs_conf.mail.render import PARTS, Renderer
+from fs_conf.mail.samples import (
+    sample_attendance,
+    sample_conference,
+    sample_occurrence,
+)
+from fs_conf.model import Attendance, Conference, Occurrence, Participant, Role
+from fs_conf.schedule import describe_rrule
+from fs_conf.store import OutgoingMail, outbox_key
+
+
+class MailKind(StrEnum):
+    INVITATION = "invitation"
+    UPDATE = "update"
+    CANCELLATION = "cancellation"
+    REMINDER = "reminder"
+    ATTENDANCE = "attendance"
+
+
+CALENDAR_KINDS = frozenset({MailKind.INVITATION, MailKind.UPDATE, MailKind.CANCELLATION})
+CALENDAR_TEMPLATE = "calendar.txt"
+
+
+def build_mails(
+    conf: Conference,
+    kind: MailKind | str,
+    config: Config,
+    now: datetime,
+    occurrence: Occurrence | None = None,
+    *,
+    original_start: datetime | None = None,
+    attendance: Sequence[Attendance] = (),
+    renderer: Renderer | None = None,
+) -> list[OutgoingMail]:
+    """The mails of `kind` for `conf`, one per recipient with an e-mail address.
+
+    `occurrence`: the sitting the mail is about (required for reminder and attendance);
+    `attendance`: the join records of that sitting (attendance report); `renderer`: reuse
+    compiled templates across calls (it must be for `config.language`).
+    Raises ValidationError naming the template file and line if a template fails."""
+    mail_kind = _kind(kind)
+    if occurrence is None and mail_kind in (MailKind.REMINDER, MailKind.ATTENDANCE):
+        raise ValidationError("occurrence", None, f"a {mail_kind} mail is about one occurrence")
+    if occurrence is not None and mail_kind is MailKind.INVITATION:
+        raise ValidationError("occurrence", occurrence.start.isoformat(), "invitations are for the whole conference")
+    renderer = renderer or Renderer(config.templates_dir, config.language)
+    window = _window(conf, occurrence)
+    recurrence_id = (original_start or occurrence.start) if occurrence and window.single_occurrence else None
+    key_time = (original_start or occurrence.start) if occurrence else None
+    recurrence = describe_rrule(conf.rrule, config.language, conf.start) if conf.rrule else ""
+    composer = _Composer(conf, mail_kind, config, now, renderer, window, recurrence, recurrence_id, key_time)
+    if mail_kind is MailKind.ATTENDANCE:
+        return composer.attendance_report(attendance)
+    return [composer.personal(p) for p in conf.participants if p.email]
+
+
+def _kind(kind: MailKind | str) -> MailKind:
+    try:
+        return MailKind(kind)
+    except ValueError as exc:
+        known = ", ".join(k.value for k in MailKind)
+        raise ValidationError("kind", kind, f"unknown mail kind (known: {known})") from exc
+
+
+def _window(conf: Conference, occurrence: Occurrence | None) -> Window:
+    if occurrence is not None:
+        return Window(occurrence.start, occurrence.end, single_occurrence=bool(conf.rrule))
+    return Window(conf.start, conf.start + conf.duration, single_occurrence=False)
+
+
+class _Composer:
+    """What all recipients of one build_mails call share: the renderer, times, the VTIMEZONE."""
+
+    def __init__(
+        self,
+        conf: Conference,
+        kind: MailKind,
+        config: Config,
+        now: datetime,
+        renderer: Renderer,
+        window: Window,
+        recurrence: str,
+        recurrence_id: datetime | None,
+        key_time: datetime | None,
+    ) -> None:
+        self.conf = conf
+        self.kind = kind
+        self.config = config
+        self.now = now
+        self.renderer = renderer
+        self.window = window
+        self.recurrence = recurrence
+        self.recurrence_id = recurrence_id
+        self.key_time = key_time
+        _check_addresses(conf)
+        self.event = self._event() if kind in CALENDAR_KINDS else None
+        self.timezone = calendar_timezone(self.event) if self.event else None
+
+    def personal(self, participant: Participant) -> OutgoingMail:
+        context = self._context(participant)
+        calendar = None
+        if self.event is not None:
+            description = self.renderer.render(CALENDAR_TEMPLATE, context.variables(html=False))
+            event = replace(self.event, description=description.strip())
+            method = "CANCEL" if event.cancelled else "REQUEST"
+            calendar = Calendar(build_calendar(event, self.timezone), method)
+        address = check_address("participant.email", participant.email or "")
+        return self._mail(participant.name, address, context, calendar)
+
+    def attendance_report(self, records: Sequence[Attendance]) -> list[OutgoingMail]:
+        organizer = person(self.conf.organizer, self.conf.reply_to)
+        if not organizer.email:
+            return []
+        report = attendance_vars(self.conf, records, self.window, self.now, self.config.language)
+        context = self._context(None, report)
+        return [self._mail(organizer.name, organizer.email, context, None)]
+
+    def _context(
+        self, participant: Participant | None, report: AttendanceVars | None = None
+    ) -> MailContext:
+        return mail_context(
+            self.conf,
+            self.config,
+            self.kind.value,
+            self.config.language,
+            self.window,
+            self.recurrence,
+            participant,
+            report,
+        )
+
+    def _mail(self, name: str, email: str, context: MailContext, calendar: Calendar | None) -> OutgoingMail:
+        rendered = self.renderer.render_mail(
+            self.kind.value, context.variables(html=False), context.variables(html=True)
+        )
+        key = outbox_key(self.conf.id, email, self.kind.value, self.conf.sequence, self.key_time)
+        envelope = Envelope(
+            sender=self.config.mail.sender,
+            recipient_name=name,
+            recipient_email=email,
+            reply_to=context.reply_to,
+            key=key,
+            date=self.now,
+        )
+        message = build_message(envelope, rendered.subject, rendered.text, rendered.html, calendar)
+        return OutgoingMail(
+            conference_id=self.conf.id,
+            recipient=email,
+            kind=self.kind.value,
+            sequence=self.conf.sequence,
+            message=message,
+            occurrence=self.key_time,
+        )
+
+    def _event(self) -> EventSpec:
+        conf = self.conf
+        replies = reply_address(conf, self.config)
+        organizer = person(conf.organizer, replies)
+        return EventSpec(
+            uid=conf.uid,
+            sequence=conf.sequence,
+            stamp=self.now,
+            start=self.window.start,
+            end=self.window.end,
+            timezone=conf.timezone,
+            title=one_line(conf.title),
+            description="",
+            location=one_line(conf.location) or dial_number(conf, self.config),
+            organizer=Attendee(organizer.name or replies, replies),
+            attendees=[
+                Attendee(p.name, p.email, chair=p.role is Role.MODERATOR)
+                for p in conf.participants
+                if p.email
+            ],
+            rrule=conf.rrule,
+            exdates=conf.exdates,
+            recurrence_id=self.recurrence_id,
+            url=conference_url(self.config.web.public_url, conf),
+            cancelled=self.kind is MailKind.CANCELLATION,
+        )
+
+
+def _check_addresses(conf: Conference) -> None:
+    """Refuse a bad address before anything is rendered (it would end up in headers)."""
+    if conf.reply_to:
+        check_address("reply_to", conf.reply_to)
+    if "@" in conf.organizer:
+        check_address("organizer", conf.organizer)
+    for participant in conf.participants:
+        if participant.email:
+            check_address("participant.email", participant.email)
+
+
+def check_templates(config: Config) -> list[str]:
+    """Every problem of the templates in use, for `fs-conf check`: each template of each
+    language rendered with sample data (for a moderator and a participant), then each kind
+    built into complete messages; plus files in `templates_dir` fs_conf would never read."""
+    problems = _unknown_files(config.templates_dir)
+    now = datetime.now(UTC)
+    for language in LANGUAGES:
+        language_config = replace(config, language=language)
+        renderer = Renderer(config.templates_dir, language)
+        for kind in MailKind:
+            for problem in _check_kind(language_config, renderer, kind, now):
+                if problem not in problems:
+                    problems.append(problem)
+    return problems
+
+
+def template_names() -> list[str]:
+    """The file names fs_conf reads (besides shared pieces named `_*`)."""
+    return [f"{kind.value}.{part}" for kind in MailKind for part in PARTS] + [CALENDAR_TEMPLATE]
+
+
+def _check_kind(config: Config, renderer: Renderer, kind: MailKind, now: datetime) -> list[str]:
+    conf = sample_conference(config, now)
+    occurrence = sample_occurrence(conf)
+    recurrence = describe_rrule(conf.rrule or "", config.language, conf.start)
+    names = [f"{kind.value}.{part}" for part in PARTS]
+    if kind in CALENDAR_KINDS:
+        names.append(CALENDAR_TEMPLATE)
+    per_occurrence = kind in (MailKind.REMINDER, MailKind.ATTENDANCE)
+    window = Window(occurrence.start, occurrence.end, per_occurrence)
+    if kind is MailKind.ATTENDANCE:
+        report = attendance_vars(conf, sample_attendance(conf, occurrence), window, now, config.language)
+        contexts = [mail_context(conf, config, kind.value, config.language, window, recurrence, None, report)]
+    else:
+        contexts = [
+            mail_context(conf, config, kind.value, config.language, window, recurrence, p)
+            for p in conf.participants[:2]
+        ]
+    problems = []
+    for context in contexts:
+        for name in names:
+            try:
+                text = renderer.render(name, context.variables(html=name.endswith(".html")))
+            except ValidationError as exc:
+                problems.append(str(exc))
+                continue
+            if name.endswith(".subject.txt") and not text.strip():
+                problems.append(f"{name}: renders an empty subject")
+    if problems:
+        return problems
+    try:
+        build_mails(
+            conf,
+            kind,
+            config,
+            now,
+            occurrence if per_occurrence else None,
+            attendance=sample_attendance(conf, occurrence),
+            renderer=renderer,
+        )
+    except ValidationError as exc:
+        return [f"{kind.value} ({config.language}): {exc}"]
+    return []
+
+
+def _unknown_files(templates_dir: str) -> list[str]:
+    if not templates_dir:
+        return []
+    known = set(template_names())
+    root = Path(templates_dir)
+    problems = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if path.is_dir() or any(part.startswith(".") for part in relative.parts):
+            continue
+        in_language = len(relative.parts) == 2 and relative.parts[0] in LANGUAGES
+        if len(relative.parts) > 1 and not in_language:
+            problems.append(
+                f"{path}: not read (templates go in {root} or in {root}/<language>/ with "
+                f"language one of {', '.join(LANGUAGES)})"
+            )
+        elif path.name not in known and not path.name.startswith("_"):
+            problems.append(
+                f"{path}: not a template name fs_conf reads (known: {', '.join(sorted(known))}; "
+                "shared pieces start with _)"
+            )
+    return problems

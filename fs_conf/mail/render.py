@@ -1,0 +1,123 @@
+"""Render mail templates: Jinja2 in a sandbox, undefined names are errors, HTML autoescaped.
+
+Each mail kind has three files: `<kind>.subject.txt`, `<kind>.txt` (plain text) and
+`<kind>.html`; `calendar.txt` is the calendar entry's description, and files starting with `_`
+are shared pieces (`_layout.html`, `_dialin.txt`, `_dialin.html`). A file is looked up in
+`templates_dir/<lang>/`, then `templates_dir/`, then the built-in `<lang>/`, then built-in `en/`,
+so an admin overrides exactly the files they copy, and `{% include %}` follows the same order.
+
+Every failure (syntax error, undefined variable, an attempt to reach Python internals) becomes
+a `ValidationError` whose field is `file:line` of the template that failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from fs_conf.errors import ValidationError
+
+BUILTIN_DIR = Path(__file__).parent / "templates"
+PARTS = ("subject.txt", "txt", "html")
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    subject: str
+    text: str
+    html: str
+
+
+def search_path(templates_dir: str, language: str) -> list[Path]:
+    """The folders a template name is looked up in, first match wins."""
+    paths = []
+    if templates_dir:
+        paths += [Path(templates_dir) / language, Path(templates_dir)]
+    paths.append(BUILTIN_DIR / language)
+    if language != "en":
+        paths.append(BUILTIN_DIR / "en")
+    return paths
+
+
+class Renderer:
+    """Templates of one language; compiled templates are cached for the renderer's lifetime."""
+
+    def __init__(self, templates_dir: str, language: str) -> None:
+        self.language = language
+        self.paths = search_path(templates_dir, language)
+        self.environment = ImmutableSandboxedEnvironment(
+            loader=jinja2.FileSystemLoader([str(p) for p in self.paths], encoding="utf-8"),
+            undefined=jinja2.StrictUndefined,
+            autoescape=jinja2.select_autoescape(
+                enabled_extensions=("html",), default_for_string=False
+            ),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            auto_reload=False,
+        )
+
+    def render(self, name: str, variables: Mapping[str, Any]) -> str:
+        """Render template file `name`; any failure names the file and line."""
+        try:
+            return self.environment.get_template(name).render(variables)
+        except jinja2.TemplateSyntaxError as exc:
+            where = f"{exc.filename or exc.name or name}:{exc.lineno}"
+            source = exc.source or _read(exc.filename or "")
+            raise ValidationError(where, _line(source, exc.lineno), f"syntax error: {exc.message}") from exc
+        except jinja2.TemplateNotFound as exc:
+            if exc.name == name:
+                raise ValidationError(name, name, "template file not found in " + self._where()) from exc
+            raise _runtime_error(name, exc, f"includes {exc.name}, which is not found") from exc
+        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as exc:
+            raise _runtime_error(name, exc, _first_line(str(exc))) from exc
+
+    def render_mail(
+        self, kind: str, text_variables: Mapping[str, Any], html_variables: Mapping[str, Any]
+    ) -> RenderedMail:
+        """Subject (one line), plain text and HTML of mail `kind`."""
+        subject = self.render(f"{kind}.subject.txt", text_variables)
+        return RenderedMail(
+            subject=" ".join(subject.split()),
+            text=self.render(f"{kind}.txt", text_variables),
+            html=self.render(f"{kind}.html", html_variables),
+        )
+
+    def _where(self) -> str:
+        return ", ".join(str(p) for p in self.paths)
+
+
+def _runtime_error(name: str, exc: Exception, problem: str) -> ValidationError:
+    """Locate the failing line: Jinja rewrites tracebacks so that frames of compiled templates
+    carry the template's file name and source line; the innermost one is where it failed."""
+    where, source_line = name, ""
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith((".txt", ".html")):
+            where = f"{filename}:{tb.tb_lineno}"
+            source_line = _line(_read(filename), tb.tb_lineno)
+        tb = tb.tb_next
+    return ValidationError(where, source_line, f"template error: {problem}")
+
+
+def _read(filename: str) -> str:
+    try:
+        return Path(filename).read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def _line(source: str | None, lineno: int) -> str:
+    lines = (source or "").splitlines()
+    return lines[lineno - 1].strip() if 0 < lineno <= len(lines) else ""
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "failed"
+
