@@ -20,8 +20,11 @@ _MEMBER_ROW = re.compile(
     r"(?P<id>\d+);(?P<channel>.*);(?P<uuid>[0-9a-fA-F-]{36});(?P<cid_name>.*);"
     r"(?P<cid_num>[^;]*);(?P<flags>[^;]*);(?P<vol_in>-?\d+);(?P<vol_out>-?\d+);(?P<energy>-?\d+)"
 )
+# conference_api.c (conference_api_sub_list) writes " locked" after the rate of a locked room,
+# then "locked" again among the flags.
 _ROOM_LINE = re.compile(
-    r"\+OK Conference (?P<name>\S+) \((?P<count>\d+) members? rate: \d+ flags: (?P<flags>[^)]*)\)"
+    r"\+OK Conference (?P<name>\S+) \((?P<count>\d+) members? rate: \d+(?: locked)? "
+    r"flags: (?P<flags>[^)]*)\)"
 )
 _NOT_FOUND = re.compile(r"-ERR Conference (?P<room>\S+) not found")
 
@@ -214,7 +217,14 @@ class ConferenceAPI:
     def get(self, room: str, parameter: str) -> str:
         # An unknown parameter is not an -ERR: conference_api.c prints the command's syntax
         # line instead (recorded: `get <parameter-name>`), likewise for set.
-        reply = self.command(room, "get", _word("parameter", parameter))
+        try:
+            reply = self.command(room, "get", _word("parameter", parameter))
+        except ConferenceAPIError as exc:
+            # conference_api.c answers "-ERR no reply" when the value is empty (is_locked of
+            # an unlocked room, for one): that is an empty value, not a failure.
+            if exc.reply.strip() == "-ERR no reply":
+                return ""
+            raise
         if reply.startswith("get <"):
             raise ConferenceAPIError(f"{room} get {parameter}", reply)
         return reply.strip()

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from fs_conf.esl import ConferenceAPI, ConferenceAPIError, Member, RoomNotFound, parse_members
+from fs_conf.esl import (
+    ConferenceAPI,
+    ConferenceAPIError,
+    Member,
+    RoomNotFound,
+    parse_members,
+    parse_rooms,
+)
 
 # Replies copied from scenario2/case6*/ and scenario1 (api/response bodies).
 C6_LIST = (
@@ -179,3 +186,16 @@ def test_dial_and_bgdial(conf: ConferenceAPI) -> None:
 def test_bad_arguments_name_the_field(conf: ConferenceAPI, call, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         call(conf)
+
+
+def test_locked_room_line_is_parsed() -> None:
+    # conference_api.c writes " locked" after the rate of a locked room.
+    rooms = parse_rooms(
+        "+OK Conference fs_conf-3 (2 members rate: 8000 locked flags: locked|running|answered)\n"
+    )
+    assert [(r.name, r.count, "locked" in r.flags) for r in rooms] == [("fs_conf-3", 2, True)]
+
+
+def test_get_of_an_empty_value_is_empty_not_an_error() -> None:
+    api = ConferenceAPI(lambda command: "-ERR no reply\n")
+    assert api.get("fs_conf-3", "is_locked") == ""
