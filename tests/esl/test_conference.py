@@ -193,7 +193,7 @@ def test_locked_room_line_is_parsed() -> None:
     rooms = parse_rooms(
         "+OK Conference fs_conf-3 (2 members rate: 8000 locked flags: locked|running|answered)\n"
     )
-    assert [(r.name, r.count, "locked" in r.flags) for r in rooms] == [("fs_conf-3", 2, True)]
+    assert [(r.name, r.member_count, r.locked) for r in rooms] == [("fs_conf-3", 2, True)]
 
 
 def test_get_of_an_empty_value_is_empty_not_an_error() -> None:
