@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from fs_conf.errors import ValidationError
+from fs_conf.ivr.keypad import keypad_from_config
 
 SECRET_KEYS = frozenset({"password", "api_token"})
 LANGUAGES = ("en", "de")
@@ -281,6 +282,7 @@ def _check(config: Config) -> None:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValidationError("conference.timezone", config.conference.timezone, "unknown IANA time zone") from exc
     _positive(config)
+    keypad_from_config(config.ivr.keypad)
 
 
 def _positive(config: Config) -> None:

@@ -102,3 +102,12 @@ def test_config_path_from_flag_then_environment(monkeypatch: pytest.MonkeyPatch)
     assert config_path_from_env(None) == "/etc/fs_conf.yaml"
     monkeypatch.delenv("FS_CONF_CONFIG")
     assert config_path_from_env(None) is None
+
+
+def test_keypad_overrides_are_checked_at_load(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError) as err:
+        load_config(write(tmp_path, "ivr:\n  keypad: {mute_everyone: '*1'}\n"))
+    assert err.value.field.startswith("ivr.keypad")
+    with pytest.raises(ValidationError) as err:
+        load_config(write(tmp_path, "ivr:\n  keypad: {lock: '*x'}\n"))
+    assert err.value.field == "ivr.keypad.lock"
