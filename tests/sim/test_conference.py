@@ -1,0 +1,269 @@
+"""mod_conference: rooms, members, API texts, flags, caller controls and maintenance events."""
+
+from __future__ import annotations
+
+import json
+
+import gevent
+
+from fs_conf.sim import Simulator
+from tests.sim.conftest import EslTestClient
+
+
+def listen(sim: Simulator) -> EslTestClient:
+    client = EslTestClient.connect(sim.esl_address)
+    client.command("event plain CUSTOM conference::maintenance")
+    return client
+
+
+def actions(client: EslTestClient, count: int) -> list[dict[str, str]]:
+    return [client.next_event().event for _ in range(count)]
+
+
+def test_join_fires_create_add_floor_and_list_text(sim: Simulator) -> None:
+    events = listen(sim)
+    first = sim.call("join-r1+moderator", caller_id="5551234")
+    sim.wait_room("r1", 1)
+    create, add, floor = actions(events, 3)
+    assert create["Action"] == "conference-create" and create["Conference-Size"] == "0"
+    assert add["Action"] == "add-member" and add["Member-Type"] == "moderator"
+    assert (floor["Action"], floor["Old-ID"], floor["New-ID"]) == (
+        "floor-change",
+        "none",
+        add["Member-ID"],
+    )
+    second = sim.call("join-r1", caller_id="5555678", caller_name="Bob")
+    room = sim.wait_room("r1", 2)
+    ids = [m.id for m in room.members]
+    listing = sim.api("conference r1 list")
+    assert listing == (
+        f"{ids[1]};{second.channel.name};{second.uuid};Bob;5555678;hear|speak;0;0;100\n"
+        f"{ids[0]};{first.channel.name};{first.uuid};;5551234;hear|speak|floor|moderator;0;0;100\n"
+    )
+    assert sim.api("conference r1 list count") == "2"
+    assert sim.api("conference list").startswith(
+        "+OK Conference r1 (2 members rate: 8000 flags: running|answered|enforce_min|dynamic|"
+        "exit_sound|enter_sound|json_status)\n"
+    )
+    assert sim.api("conference r1@default list") == "-ERR Conference r1@default not found\n"
+
+
+def test_xml_and_json_lists(sim: Simulator) -> None:
+    sim.call("join-r2", caller_id="100")
+    sim.wait_room("r2", 1)
+    xml = sim.api("conference r2 xml_list")
+    assert xml.startswith(
+        '<?xml version="1.0"?>\n<conferences>\n  <conference name="r2" member-count="1"'
+    )
+    assert "<has_floor>true</has_floor>" in xml and xml.endswith("</conferences>\n")
+    text = sim.api("conference r2 json_list")
+    assert text.startswith('[{\n\t\t"conference_name":\t"r2",\n')
+    data = json.loads(text)
+    assert data[0]["members"][0]["caller_id_number"] == "100"
+    assert data[0]["members"][0]["flags"]["has_floor"] is True
+
+
+def test_member_targets_and_error_texts(sim: Simulator) -> None:
+    sim.call("join-r3+moderator", caller_id="1")
+    sim.wait_room("r3", 1)
+    sim.call("join-r3", caller_id="2")
+    sim.call("join-r3", caller_id="3")
+    room = sim.wait_room("r3", 3)
+    mod, two, three = (m.id for m in room.members)
+    assert sim.api("conference r3 mute 99") == "-ERR Non-Existant ID 99\n"
+    assert sim.api("conference r3 mute non_moderator") == (
+        f"+OK mute {three}\n+OK mute {two}\nSkipping moderator (member id {mod}).\n"
+    )
+    assert [m.can_speak for m in room.members] == [True, False, False]
+    assert (
+        sim.api("conference r3 unmute all")
+        == f"+OK unmute {three}\n+OK unmute {two}\n+OK unmute {mod}\n"
+    )
+    assert sim.api("conference r3 mute last") == f"+OK mute {three}\n"
+    assert sim.api("conference r3 tmute last") == f"+OK unmute {three}\n"
+    assert sim.api(f"conference r3 deaf {two}") == f"+OK deaf {two}\n"
+    assert room.find(two).flags_text() == "speak"
+    assert sim.api(f"conference r3 undeaf {two}") == f"+OK undeaf {two}\n"
+    assert sim.api("conference r3 get count") == "3"
+    assert sim.api("conference r3 get nosuchparam") == "get <parameter-name>"
+    assert sim.api("conference r3 set max_members 5") == "0"
+    assert sim.api("conference r3 get max_members") == "5"
+    assert sim.api("conference nosuchroom get count") == "-ERR Conference nosuchroom not found\n"
+    assert sim.api("conference r3 frob") == "Conference command 'frob' not found.\n"
+
+
+def test_kick_and_hup_remove_members_and_end_the_room(sim: Simulator) -> None:
+    events = listen(sim)
+    kicked = sim.call("join-r4", caller_id="1")
+    sim.wait_room("r4", 1)
+    stays = sim.call("join-r4", caller_id="2")
+    room = sim.wait_room("r4", 2)
+    first, second = (m.id for m in room.members)
+    assert sim.api("conference r4 kick last") == f"+OK kicked {second}\n"
+    assert stays.wait_hangup() == "NORMAL_CLEARING"
+    assert sim.api(f"conference r4 hup {first}") == f"+OK hup {first}\n"
+    assert kicked.wait_hangup() == "NORMAL_CLEARING"
+    seen = []
+    while not seen or seen[-1] != "conference-destroy":
+        seen.append(events.next_event().event["Action"])
+    assert "kick-member" in seen and "hup-member" in seen and seen.count("del-member") == 2
+    assert sim.api("conference r4 list") == "-ERR Conference r4 not found\n"
+
+
+def test_lock_refuses_callers_but_not_originated_legs(sim: Simulator) -> None:
+    sim.call("join-r5", caller_id="1")
+    sim.wait_room("r5", 1)
+    assert sim.api("conference r5 lock") == "+OK r5 locked\n"
+    refused = sim.call("join-r5", caller_id="2")
+    refused.wait_heard("conference/conf-locked.wav")
+    assert refused.wait_hangup() == "NORMAL_CLEARING"
+    assert len(sim.room("r5").members) == 1
+    sim.phone("777", answer=True)
+    assert sim.api("originate sim/777 &conference(r5@default)").startswith("+OK ")
+    sim.wait_room("r5", 2)
+    assert sim.api("conference r5 unlock") == "+OK r5 unlocked\n"
+
+
+def test_max_members_from_profile_and_set(sim: Simulator) -> None:
+    calls = [sim.call("fs-guest-r6", caller_id=str(n)) for n in range(3)]
+    sim.wait_room("r6", 3)
+    fourth = sim.call("fs-guest-r6", caller_id="4")
+    assert fourth.wait_hangup() == "NORMAL_CLEARING"
+    assert len(sim.room("r6").members) == 3 and all(c.alive for c in calls)
+
+
+def test_default_caller_controls_mute_toggle_and_hash_leaves(sim: Simulator) -> None:
+    events = listen(sim)
+    call = sim.call("join-r7", caller_id="1")
+    member = call.wait_member()
+    actions(events, 3)
+    call.press("0")
+    muted = events.wait_event(lambda e: e.get("Action") == "mute-member")
+    assert muted["Member-ID"] == str(member.id) and muted["Speak"] == "false"
+    call.wait_heard("conference/conf-muted.wav")
+    call.press("0")
+    events.wait_event(lambda e: e.get("Action") == "unmute-member")
+    call.press("#")
+    events.wait_event(lambda e: e.get("Action") == "del-member")
+    assert call.wait_hangup() == "NORMAL_CLEARING"
+
+
+def test_moderator_group_multi_digit_event_and_execute_application(sim: Simulator) -> None:
+    events = listen(sim)
+    call = sim.call("fs-moderator-r8", caller_id="1", variables={"role_flags": "moderator"})
+    member = call.wait_member()
+    assert member.moderator
+    call.press("*1")
+    dtmf = events.wait_event(lambda e: e.get("Action") == "dtmf")
+    assert (dtmf["DTMF-Key"], dtmf["Data"]) == ("*1", "mute-all")
+    call.press("*2")
+    app = events.wait_event(lambda e: e.get("Action") == "execute_app")
+    assert app["Application"] == "playback conference/conf-muted.wav"
+    call.wait_heard("conference/conf-muted.wav")
+    gevent.sleep(0.05)  # keys pressed while that playback runs are consumed by it
+    call.press("*3")
+    events.wait_event(lambda e: e.get("Action") == "lock")
+    assert sim.room("r8").locked
+    call.press("*9")
+    bare = events.wait_event(lambda e: e.get("Action") == "dtmf")
+    assert bare["DTMF-Key"] == "*9" and "Data" not in bare
+
+
+def test_conference_controls_variable_picks_the_group(sim: Simulator) -> None:
+    events = listen(sim)
+    call = sim.call(
+        "fs-guest-r9",
+        caller_id="1",
+        variables={"conference_controls": "test-moderator", "role_flags": ""},
+    )
+    call.wait_member()
+    call.press("*9")
+    assert events.wait_event(lambda e: e.get("Action") == "dtmf")["DTMF-Key"] == "*9"
+
+
+def test_endconf_and_mandatory_member_endconf(sim: Simulator) -> None:
+    leader = sim.call("join-r10+endconf", caller_id="1")
+    sim.wait_room("r10", 1)
+    other = sim.call("join-r10", caller_id="2")
+    sim.wait_room("r10", 2)
+    leader.hangup()
+    assert other.wait_hangup() == "NORMAL_CLEARING"
+    boss = sim.call("join-r11+mandatory_member_endconf", caller_id="1")
+    sim.wait_room("r11", 1)
+    guest = sim.call("join-r11", caller_id="2")
+    sim.wait_room("r11", 2)
+    sim.api(f"conference r11 kick {boss.member.id}")
+    assert guest.wait_hangup() == "NORMAL_CLEARING"
+    assert sim.api("conference r11 list") == "-ERR Conference r11 not found\n"
+
+
+def test_flags_mute_and_wait_mod_in_list(sim: Simulator) -> None:
+    sim.call("join-r12+wait-mod", caller_id="1")
+    sim.wait_room("r12", 1)
+    assert "flags: wait_mod|running" in sim.api("conference list")
+    sim.call("join-r12+mute", caller_id="2")
+    room = sim.wait_room("r12", 2)
+    assert room.members[1].flags_text() == "hear"
+    sim.call("join-r12+moderator", caller_id="3")
+    sim.wait_room("r12", 3)
+    assert "wait_mod" not in sim.api("conference list")
+
+
+def test_play_record_and_their_events(sim: Simulator) -> None:
+    events = listen(sim)
+    call = sim.call("join-r13", caller_id="1")
+    call.wait_member()
+    actions(events, 3)
+    assert sim.api("conference r13 play conference/conf-alone.wav") == (
+        "+OK (play) Playing file conference/conf-alone.wav\n"
+    )
+    play = events.wait_event(lambda e: e.get("Action") == "play-file")
+    assert (play["File"], play["Async"]) == ("conference/conf-alone.wav", "false")
+    done = events.wait_event(lambda e: e.get("Action") == "play-file-done")
+    assert done["File"].endswith("conference/conf-alone.wav")
+    assert sim.api("conference r13 record /tmp/r13.wav") == "Record file /tmp/r13.wav\n"
+    assert (
+        events.wait_event(lambda e: e.get("Action") == "start-recording")["Path"] == "/tmp/r13.wav"
+    )
+    assert "recording" in sim.api("conference list")
+    assert sim.api("conference r13 norecord all") == "Stopped recording file /tmp/r13.wav\n"
+    stop = events.wait_event(lambda e: e.get("Action") == "stop-recording")
+    assert stop["Other-Recordings"] == "false"
+
+
+def test_dial_and_bgdial_ring_phones_into_the_room(sim: Simulator) -> None:
+    events = listen(sim)
+    sim.call("join-r14", caller_id="1")
+    sim.wait_room("r14", 1)
+    phone = sim.phone("+4930999", answer=True)
+    assert sim.api("conference r14 dial sim/+4930999 123 Test") == (
+        "+OK Call Requested: result: [SUCCESS]\n"
+    )
+    dialed = phone.wait_call()
+    dialed.wait_member()
+    busy = sim.phone("555", answer="busy")
+    reply = sim.api("conference r14 bgdial sim/555 124 Test2")
+    assert reply.startswith("+OK Job-UUID: ")
+    result = events.wait_event(lambda e: e.get("Action") == "bgdial-result")
+    assert result["Result"] == "USER_BUSY" and result["Job-UUID"] == reply.split()[-1]
+    assert busy.calls[0].hangup_cause == "USER_BUSY"
+
+
+def test_talking_events(sim: Simulator) -> None:
+    events = listen(sim)
+    call = sim.call("join-r15", caller_id="1")
+    member = call.wait_member()
+    actions(events, 3)
+    room = sim.room("r15")
+    room.set_talking(member, True)
+    assert (
+        events.wait_event(lambda e: e.get("Action", "").endswith("talking"))["Action"]
+        == "start-talking"
+    )
+    assert "talking" in member.flags_text()
+    room.set_talking(member, False)
+    assert (
+        events.wait_event(lambda e: e.get("Action", "").endswith("talking"))["Action"]
+        == "stop-talking"
+    )
+    gevent.sleep(0)

@@ -1,0 +1,337 @@
+"""The outbound socket (`socket host:port async full`) against a scripted IVR over TCP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import gevent
+from gevent.queue import Queue
+
+from fs_conf.sim import Simulator
+from tests.sim.conftest import IvrCall, ScriptedIvr, TFrame
+
+PIN_ARGS = "4 4 3 7000 # conference/conf-pin.wav ivr/ivr-please_try_again.wav pin [0-9]+ 3000"
+
+Start = Callable[..., tuple[Simulator, ScriptedIvr]]
+
+
+def start_session(call: IvrCall, linger: str | None = "linger") -> TFrame:
+    data = call.command("connect")
+    call.command("myevents")
+    if linger:
+        call.command(linger)
+    return data
+
+
+def collect_until_closed(call: IvrCall) -> list[TFrame]:
+    frames = []
+    while True:
+        frame = call.conn.read_frame(5)
+        if frame is None:
+            return frames
+        frames.append(frame)
+
+
+def names(frames: list[TFrame]) -> list[str]:
+    out = []
+    for frame in frames:
+        if frame.content_type.startswith("text/event"):
+            event = frame.event
+            name = event["Event-Name"]
+            if name.startswith("CHANNEL_EXECUTE"):
+                name += f" {event['Application']}"
+            out.append(name)
+        elif frame.content_type == "text/disconnect-notice":
+            out.append(f"notice {frame.get('Content-Disposition')}")
+        else:
+            out.append(frame.get("Reply-Text") or frame.content_type)
+    return out
+
+
+def test_connect_reply_is_channel_data(ivr_sim: Start) -> None:
+    seen: Queue = Queue()
+
+    def script(call: IvrCall) -> None:
+        seen.put(start_session(call))
+        call.command("exit")
+
+    sim, _ = ivr_sim(script)
+    sim.call("3000", caller_id="+4930111")
+    data: TFrame = seen.get(timeout=5)
+    keys = [k for k, _ in data.headers]
+    assert keys[0] == "Event-Name" and data.get("Event-Name") == "CHANNEL_DATA"
+    assert keys[-4:] == ["Content-Type", "Reply-Text", "Socket-Mode", "Control"]
+    assert data.get("Reply-Text") == "%2BOK%0A"
+    assert (data.get("Socket-Mode"), data.get("Control")) == ("async", "full")
+    assert "Content-Length" not in keys
+    assert data.get("Channel-Caller-ID-Number") == "%2B4930111"
+    assert data.get("variable_current_application") == "socket"
+    assert data.get("Answer-State") == "ringing"
+
+
+def test_execute_events_carry_application_uuid_and_name(ivr_sim: Start) -> None:
+    seen: Queue = Queue()
+
+    def script(call: IvrCall) -> None:
+        start_session(call)
+        reply = call.command(
+            "sendmsg\ncall-command: execute\nexecute-app-name: answer\nevent-lock: true\n"
+            "Event-UUID: c1-answer\nevent-uuid-name: my-answer"
+        )
+        seen.put(reply.get("Reply-Text"))
+        execute = call.wait_event("CHANNEL_EXECUTE")
+        answer = call.wait_event("CHANNEL_ANSWER")
+        complete = call.wait_event("CHANNEL_EXECUTE_COMPLETE")
+        seen.put((execute, answer, complete))
+        call.execute("set", "x=1")
+        seen.put(call.wait_event("CHANNEL_EXECUTE_COMPLETE"))
+        call.command("exit")
+
+    sim, _ = ivr_sim(script)
+    sim.call("3000")
+    assert seen.get(timeout=5) == "+OK"
+    execute, answer, complete = seen.get(timeout=5)
+    assert execute["Application-UUID"] == "c1-answer"
+    assert execute["Application-UUID-Name"] == "my-answer"
+    assert execute["Answer-State"] == "ringing" and answer["Answer-State"] == "answered"
+    assert complete["Application-Response"] == "_none_"
+    assert complete["Application-UUID"] == "c1-answer"
+    generated = seen.get(timeout=5)
+    assert len(generated["Application-UUID"]) == 36 and "Application-UUID-Name" not in generated
+    assert generated["variable_x"] == "1"
+
+
+def test_play_and_get_digits_with_phone_keys(ivr_sim: Start) -> None:
+    result: Queue = Queue()
+
+    def script(call: IvrCall) -> None:
+        start_session(call)
+        call.run_app("answer")
+        done = call.run_app("play_and_get_digits", PIN_ARGS, "pagd")
+        dtmf = [f.event["DTMF-Digit"] for f in call.frames if f.event.get("Event-Name") == "DTMF"]
+        result.put((done, dtmf))
+        call.command("exit")
+
+    sim, _ = ivr_sim(script)
+    phone = sim.call("3000", caller_id="5551234")
+    phone.wait_heard("conference/conf-pin")
+    phone.press("1234")
+    done, dtmf = result.get(timeout=5)
+    assert dtmf == ["1", "2", "3", "4"]
+    assert done["variable_pin"] == "1234" and done["variable_read_result"] == "success"
+    assert done["Application-Response"] == "_none_"
+
+
+def test_hangup_order_with_linger_then_exit(ivr_sim: Start) -> None:
+    frames: Queue = Queue()
+
+    def script(call: IvrCall) -> None:
+        start_session(call)
+        call.run_app("answer")
+        call.execute("playback", "ivr/ivr-welcome.wav", "pb")
+        got = []
+        while True:
+            frame = call.read()
+            got.append(frame)
+            if frame.content_type == "text/disconnect-notice":
+                break
+        call.conn.send("exit\n\n")
+        got.extend(collect_until_closed(call))
+        frames.put(got)
+
+    sim, _ = ivr_sim(script, default_sound_seconds=100.0)
+    phone = sim.call("3000")
+    phone.wait_heard("ivr-welcome")
+    phone.hangup()
+    got = frames.get(timeout=5)
+    assert names(got) == [
+        "CHANNEL_EXECUTE playback",
+        "CHANNEL_HANGUP",
+        "CHANNEL_EXECUTE_COMPLETE playback",
+        "CHANNEL_UNPARK",
+        "CHANNEL_EXECUTE_COMPLETE socket",
+        "CHANNEL_STATE",
+        "CHANNEL_STATE",
+        "CHANNEL_HANGUP_COMPLETE",
+        "notice linger",
+        "+OK bye",
+        "notice disconnect",
+    ]
+    assert got[2].event["Application-Response"] == "PLAYBACK ERROR"
+    assert got[8].get("Linger-Time") == "-1" and got[8].get("Content-Length") == "0"
+    assert got[-1].body.startswith("Disconnected, goodbye.")
+
+
+def test_linger_with_time_then_disconnect(ivr_sim: Start) -> None:
+    frames: Queue = Queue()
+
+    def script(call: IvrCall) -> None:
+        start_session(call, "linger 5")
+        call.run_app("answer")
+        call.command("sendmsg\ncall-command: hangup\nhangup-cause: NORMAL_CLEARING")
+        got = collect_until_closed(call)
+        frames.put(got)
+
+    sim, _ = ivr_sim(script)
+    sim.call("3000")
+    got = frames.get(timeout=5)
+    assert names(got)[-2:] == ["notice linger", "notice disconnect"]
+    assert got[-2].get("Linger-Time") == "5"
+    assert got[-1].get("Controlled-Session-UUID") == got[-2].get("Controlled-Session-UUID")
+
+
+def test_without_linger_disconnect_follows_hangup_complete(ivr_sim: Start) -> None:
+    frames: Queue = Queue()
+
+    def script(call: IvrCall) -> None:
+        start_session(call, linger=None)
+        call.run_app("answer")
+        call.command("sendmsg\ncall-command: hangup")
+        frames.put(collect_until_closed(call))
+
+    sim, _ = ivr_sim(script)
+    phone = sim.call("3000")
+    got = frames.get(timeout=5)
+    assert names(got)[-2:] == ["CHANNEL_HANGUP_COMPLETE", "notice disconnect"]
+    assert phone.wait_hangup() == "NORMAL_CLEARING"
+
+
+def test_unknown_app_hangs_up_destination_out_of_order(ivr_sim: Start) -> None:
+    frames: Queue = Queue()
+
+    def script(call: IvrCall) -> None:
+        start_session(call)
+        call.run_app("answer")
+        reply = call.execute("nosuchapp", "foo", "bad")
+        got = [reply]
+        while True:
+            frame = call.read()
+            got.append(frame)
+            if frame.content_type == "text/disconnect-notice":
+                break
+        frames.put(got)
+        call.command("exit")
+
+    sim, _ = ivr_sim(script)
+    phone = sim.call("3000")
+    got = frames.get(timeout=5)
+    assert names(got)[0] == "+OK"
+    assert "CHANNEL_EXECUTE nosuchapp" not in names(got)
+    assert got[1].event["Hangup-Cause"] == "DESTINATION_OUT_OF_ORDER"
+    assert phone.wait_hangup() == "DESTINATION_OUT_OF_ORDER"
+
+
+def test_lingering_socket_accepts_commands_after_hangup(ivr_sim: Start) -> None:
+    replies: Queue = Queue()
+
+    def script(call: IvrCall) -> None:
+        start_session(call)
+        call.command("sendmsg\ncall-command: hangup")
+        while call.read().content_type != "text/disconnect-notice":
+            pass
+        replies.put(call.execute("playback", "x.wav").get("Reply-Text"))
+        replies.put(call.command("api uptime").content_type)
+        call.command("exit")
+
+    sim, _ = ivr_sim(script)
+    sim.call("3000")
+    assert replies.get(timeout=5) == "+OK"
+    assert replies.get(timeout=5) == "api/response"
+
+
+def test_non_full_socket_refuses_api_and_linger(ivr_sim: Start, tmp_path: object) -> None:
+    replies: Queue = Queue()
+
+    def script(call: IvrCall) -> None:
+        call.command("connect")
+        replies.put(call.command("api status").get("Reply-Text"))
+        replies.put(call.command("linger").get("Reply-Text"))
+        replies.put(call.command("myevents").get("Reply-Text"))
+        call.command("exit")
+
+    sim, ivr = ivr_sim(script)
+    sim.ctx.global_vars["ivr_socket"] = ivr.address
+    sim.ctx.dialplan.contexts["default"][0].conditions[0].actions[0].data = f"{ivr.address} async"
+    sim.call("3000")
+    assert [replies.get(timeout=5) for _ in range(3)] == [
+        "-ERR command not found",
+        "-ERR command not found",
+        "+OK Events Enabled",
+    ]
+
+
+def test_ivr_closing_socket_hangs_up_unless_resume(ivr_sim: Start) -> None:
+    def script(call: IvrCall) -> None:
+        start_session(call, linger=None)
+        call.run_app("answer")
+        call.conn.close()
+
+    sim, _ = ivr_sim(script)
+    assert sim.call("3000").wait_hangup() == "NORMAL_CLEARING"
+
+
+def test_resume_continues_the_dialplan(ivr_sim: Start, tmp_path: object) -> None:
+    def script(call: IvrCall) -> None:
+        start_session(call, linger=None)
+        call.run_app("answer")
+        call.command("resume")
+        call.conn.close()
+
+    sim, ivr = ivr_sim(script)
+    extension = sim.ctx.dialplan.contexts["default"][0]
+    from fs_conf.sim.dialplan import Action
+
+    extension.conditions[0].actions.append(Action("playback", "after-socket.wav"))
+    phone = sim.call("3000")
+    phone.wait_heard("after-socket.wav")
+    assert phone.wait_hangup() == "NORMAL_CLEARING"
+
+
+def test_getvar_loops_and_dtmf_while_parked(ivr_sim: Start) -> None:
+    out: Queue = Queue()
+
+    def script(call: IvrCall) -> None:
+        data = start_session(call)
+        out.put(call.command("getvar uuid").get("Reply-Text") == data.get("Unique-ID"))
+        out.put(call.command("getvar nosuchvar").get("Reply-Text"))
+        call.run_app("answer")
+        call.command(
+            "sendmsg\ncall-command: execute\nexecute-app-name: playback\n"
+            "execute-app-arg: tone_stream://%(1000,0,440)\nloops: 3\nEvent-UUID: l3"
+        )
+        completes = 0
+        while completes < 3:
+            event = call.wait_event("CHANNEL_EXECUTE_COMPLETE", Application_UUID="l3")
+            completes += 1
+            out.put(event["variable_current_loop"])
+        out.put(call.wait_event("DTMF")["DTMF-Digit"])
+        call.command("exit")
+
+    sim, _ = ivr_sim(script, time_scale=0.05)
+    phone = sim.call("3000")
+    assert out.get(timeout=5) is True
+    assert out.get(timeout=5) == "-ERR command not found"
+    assert [out.get(timeout=5) for _ in range(3)] == ["1", "2", "3"]
+    gevent.sleep(0.05)
+    phone.press("7")
+    assert out.get(timeout=5) == "7"
+
+
+def test_socket_redirect_sends_the_call_elsewhere() -> None:
+    from fs_conf.sim.core import SimConfig
+    from tests.sim.conftest import DATA
+
+    seen: Queue = Queue()
+
+    def script(call: IvrCall) -> None:
+        seen.put(call.command("connect").get("variable_current_application_data"))
+        call.command("exit")
+
+    ivr = ScriptedIvr(script)
+    config = SimConfig(dialplan=DATA / "dialplan.xml", time_scale=0.01, socket_redirect=ivr.address)
+    try:
+        with Simulator(config) as sim:
+            sim.call("3000")
+            assert seen.get(timeout=5) == "127.0.0.1%3A8084%20async%20full"
+    finally:
+        ivr.stop()
