@@ -95,8 +95,8 @@ class MailConfig:
 
 @dataclass(frozen=True)
 class PinsConfig:
-    guest_length: int = 8
-    personal_length: int = 8
+    guest_length: int = 9
+    personal_length: int = 9
     moderator_length: int = 10
     tries_per_call: int = 3
     lockout_failures: int = 10

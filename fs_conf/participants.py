@@ -1,0 +1,208 @@
+"""Participants as people type them: the SPEC syntax, phone numbers, e-mail addresses and the
+check for duplicates.
+
+A SPEC is `Name <email>` followed by any of `;phone=NUMBER`, `;moderator`, `;call` (option
+names in any case and order), e.g. `Ann Lee <ann@example.org>;phone=+49 30 1234-56;moderator`.
+Also accepted:
+
+- a bare address, `ann@example.org`: named after its phone book entry, else after the address;
+- `Name;phone=NUMBER` without an address: someone who is called or dials in but gets no mail;
+- a bare `Name` (with options): only with a phone book that knows the name, which supplies
+  the number and the address;
+- `;phone=NAME`: a phone book entry's number instead of a number.
+
+With a phone book, a participant given without a number gets the number of their entry
+(found by address, else by name, unless that entry has another address). `;call` needs a number from one of these.
+
+Phone numbers keep a leading `+` and the digits; spaces, dashes, dots, slashes and
+parentheses are dropped, and the trunk `(0)` of international numbers written the German way
+(`+49 (0)30 ...`) goes too. Letters (vanity numbers) are refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from fs_conf.errors import ValidationError
+from fs_conf.model import Participant, Role
+
+if TYPE_CHECKING:
+    from fs_conf.phonebook import Entry, PhoneBook
+
+MAX_PHONE_DIGITS = 20
+_SEPARATORS = re.compile(r"[\s\-./()\u00a0]")
+_PHONE = re.compile(r"\+?[0-9]+")
+_LOCAL_PART = re.compile(r"[\w!#$%&'*+/=?^`{|}~-]+(\.[\w!#$%&'*+/=?^`{|}~-]+)*")
+_DOMAIN = re.compile(r"[^\W_]([\w-]*[^\W_])?(\.[^\W_]([\w-]*[^\W_])?)+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_OPTIONS = ("phone", "moderator", "call")
+
+
+def normalise_phone(text: str, field: str = "--participant") -> str:
+    """The number as digits with an optional leading `+`."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationError(field, text, "phone number is empty")
+    given = text.strip()
+    number = given.replace("(0)", "") if given.startswith("+") else given
+    number = _SEPARATORS.sub("", number)
+    if any(char.isalpha() for char in number):
+        raise ValidationError(field, given, "letters in phone number")
+    if not _PHONE.fullmatch(number):
+        raise ValidationError(
+            field, given, "not a phone number (digits, an optional leading +, and spaces - . / ( ) between them)")
+    if len(number.lstrip("+")) > MAX_PHONE_DIGITS:
+        raise ValidationError(field, given, f"phone number has more than {MAX_PHONE_DIGITS} digits")
+    return number
+
+
+def validate_email(text: str, field: str = "--participant") -> str:
+    """The address (surrounding blanks removed) if it looks deliverable: one @, a local
+    part, a domain with a dot, no blanks, line breaks, angle brackets, quotes or separators."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationError(field, text, "e-mail address is empty")
+    address = text.strip()
+    if _CONTROL.search(address) or any(char.isspace() for char in address):
+        raise ValidationError(field, address, "e-mail address must not contain spaces or line breaks")
+    if "<" in address or ">" in address:
+        raise ValidationError(field, address, "e-mail address must not contain < or >")
+    if address.count("@") != 1:
+        raise ValidationError(field, address, "e-mail address needs exactly one @")
+    local, domain = address.split("@")
+    if not local or not _LOCAL_PART.fullmatch(local):
+        raise ValidationError(field, address, "the part before the @ is not a valid mailbox name")
+    if not _DOMAIN.fullmatch(domain):
+        raise ValidationError(field, address, "the part after the @ must be a domain with a dot, like example.org")
+    return address
+
+
+def parse_spec(text: str, field: str = "--participant", phonebook: PhoneBook | None = None) -> Participant:
+    """A participant from a SPEC (see the module docstring)."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationError(field, text, "participant is empty (write Name <email>)")
+    spec = text.strip()
+    if _CONTROL.search(spec):
+        raise ValidationError(field, spec, "participant must be on one line")
+    head, option_text = _split_head(spec, field)
+    options = _parse_options(option_text, spec, field)
+    name, email = _name_and_email(head, spec, field)
+    phone = _phone(options.get("phone"), spec, field, phonebook)
+    if phonebook is not None and (phone is None or email is None or name is None):
+        entry = _entry_for(phonebook, name, email)
+        if entry is None and email is None and phone is None:
+            raise ValidationError(field, spec, f"no e-mail address or phone number, and no phone book entry named {name!r}")
+        if entry is not None:
+            # a bare name only looked the person up: the book's spelling wins
+            name = entry.name if email is None and phone is None else name or entry.name
+            email = email or entry.email
+            phone = phone or entry.number
+    if email is None and phone is None:
+        raise ValidationError(field, spec, "give an e-mail address (Name <email>) or ;phone=NUMBER")
+    if "call" in options and phone is None:
+        raise ValidationError(field, spec, ";call needs a phone number (;phone=NUMBER or a phone book entry)")
+    return Participant(
+        name=name or email or "",
+        email=email,
+        phone=phone,
+        role=Role.MODERATOR if "moderator" in options else Role.PARTICIPANT,
+        call="call" in options,
+    )
+
+
+def _entry_for(phonebook: PhoneBook, name: str | None, email: str | None) -> Entry | None:
+    """The entry with this address, else the one with this name unless it has another address."""
+    if email is not None:
+        entry = phonebook.lookup_email(email)
+        if entry is not None:
+            return entry
+    entry = phonebook.lookup(name) if name else None
+    if entry is not None and email is not None and entry.email and entry.email.casefold() != email.casefold():
+        return None
+    return entry
+
+
+def _split_head(spec: str, field: str) -> tuple[str, str]:
+    """`Name <email>` or `name-or-email` before the first option, and the options after it."""
+    if "<" not in spec:
+        head, _, rest = spec.partition(";")
+        return head.strip(), rest
+    before, _, after = spec.partition("<")
+    address, closed, rest = after.partition(">")
+    if not closed:
+        raise ValidationError(field, spec, "the e-mail address has no closing >")
+    if ";" in before:
+        raise ValidationError(field, spec, "options (;phone=, ;moderator, ;call) go after the <email>")
+    rest = rest.strip()
+    if rest and not rest.startswith(";"):
+        raise ValidationError(field, spec, f"unexpected text after the <email>: {rest!r}")
+    return f"{before.strip()} <{address}>", rest[1:]
+
+
+def _parse_options(text: str, spec: str, field: str) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for item in text.split(";"):
+        if not item.strip():
+            continue
+        key, has_value, value = item.partition("=")
+        key, value = key.strip().lower(), value.strip()
+        if key not in _OPTIONS:
+            raise ValidationError(field, spec, f"unknown option {key!r} (known: ;phone=NUMBER, ;moderator, ;call)")
+        if key in options:
+            raise ValidationError(field, spec, f";{key} is given twice")
+        if key == "phone" and not value:
+            raise ValidationError(field, spec, ";phone= needs a number")
+        if key != "phone" and has_value:
+            raise ValidationError(field, spec, f";{key} takes no value")
+        options[key] = value
+    return options
+
+
+def _name_and_email(head: str, spec: str, field: str) -> tuple[str | None, str | None]:
+    if head.endswith(">"):
+        name_text, _, address = head[:-1].partition("<")
+        name = name_text.strip().strip('"').strip() or None
+        return _checked_name(name, spec, field), validate_email(address, field)
+    if "@" in head:
+        return None, validate_email(head, field)
+    if not head:
+        raise ValidationError(field, spec, "name or e-mail address is missing")
+    return _checked_name(head, spec, field), None
+
+
+def _checked_name(name: str | None, spec: str, field: str) -> str | None:
+    if name is not None and any(char in name for char in '<>"'):
+        raise ValidationError(field, spec, 'a name must not contain <, > or "')
+    return name
+
+
+def _phone(value: str | None, spec: str, field: str, phonebook: PhoneBook | None) -> str | None:
+    if value is None:
+        return None
+    if phonebook is not None and any(char.isalpha() for char in value):
+        entry = phonebook.lookup(value)
+        if entry is None:
+            raise ValidationError(field, spec, f"no phone book entry named {value!r}")
+        if entry.number is None:
+            raise ValidationError(field, spec, f"the phone book entry {entry.name!r} has no number")
+        return entry.number
+    return normalise_phone(value, field)
+
+
+def check_duplicates(participants: Iterable[Participant], field: str = "--participant") -> None:
+    """Raise ValidationError naming the first participant whose e-mail address (in any case)
+    or phone number is already taken by an earlier one."""
+    emails: dict[str, Participant] = {}
+    phones: dict[str, Participant] = {}
+    for participant in participants:
+        if participant.email:
+            key = participant.email.casefold()
+            if key in emails:
+                raise ValidationError(field, participant.email,
+                                      f"e-mail address given twice ({emails[key].name!r} and {participant.name!r})")
+            emails[key] = participant
+        if participant.phone:
+            if participant.phone in phones:
+                raise ValidationError(field, participant.phone,
+                                      f"phone number given twice ({phones[participant.phone].name!r} and {participant.name!r})")
+            phones[participant.phone] = participant

@@ -1,0 +1,274 @@
+"""PINs: how long they are, how they are made, checked, compared, and kept unique.
+
+PINs are digit strings (a leading zero is part of the PIN) drawn with `secrets`. A PIN that
+is set is never changed here: once mailed it must keep working (BigBlueButton #10916), so
+`assign_pins` only fills PINs that are empty.
+
+Lengths. A PIN that grants moderator rights (the moderator PIN, and the personal PIN of a
+moderator) is `moderator_length` long; the guest PIN and the personal PINs of other
+participants are `guest_length` and `personal_length` long. The defaults, together with the
+IVR's tries per call and lockout, keep guessing any valid PIN above a million calls while up
+to `DESIGN_VALID_PINS` PINs of one length are valid at once on one dialed number; the
+arithmetic is in the README (section "PIN lengths and lockout") and `PinPolicy.calls_to_guess`.
+
+Trivial PINs. A PIN whose digits are all the same (00000000), that counts up or down by one
+(123456789, 987654321, also wrapping: 7890123) or that repeats two digits (12121212) is
+never generated and is refused when set by hand: these are what people pick and what
+guessers try first. Excluding them removes fewer than one PIN in a million of 9 digits.
+
+Uniqueness. PINs must be unique among conferences whose join windows can overlap, whatever
+number they are reached on (so a PIN alone identifies the conference, and a changed number
+never makes two PINs clash). Two conferences' windows "can overlap" when any join window
+[start - lead, end + grace + margin) of the one meets one of the other within the horizon,
+or when both still have occurrences after the horizon (series are not compared forever, so
+two open-ended series always count as overlapping). The margin leaves room for extensions
+(`*6`) granted later. `check_unique` applies this rule to PINs set by hand; `assign_pins`
+is stricter and never hands out a PIN any of the given conferences uses, so a later
+reschedule cannot make new PINs clash either.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import re
+import secrets
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from fs_conf.config import PinsConfig
+from fs_conf.errors import ValidationError
+from fs_conf.model import Conference, ConferenceStatus, Participant, Role
+from fs_conf.schedule import ConferenceSchedule
+
+MIN_LENGTH = 4
+MAX_LENGTH = 20
+DESIGN_VALID_PINS = 200
+"""PINs of one length valid at once on one dialed number that the default lengths are made for."""
+_DIGITS = re.compile(r"[0-9]+")
+_GENERATE_ATTEMPTS = 10_000
+HIDDEN = "***"
+"""What errors show instead of a PIN."""
+
+
+@dataclass(frozen=True)
+class PinPolicy:
+    """PIN lengths and the IVR's limits on guessing.
+
+    The IVR allows `max_tries_per_call` wrong PINs per call, and after `lockout_failures`
+    wrong PINs from one caller ID, or on one dialed number, within `lockout_window` it
+    refuses calls from that caller ID, or to that number, for the rest of the window.
+    """
+
+    guest_length: int = 9
+    personal_length: int = 9
+    moderator_length: int = 10
+    max_tries_per_call: int = 3
+    lockout_failures: int = 10
+    lockout_window: timedelta = timedelta(hours=1)
+
+    def __post_init__(self) -> None:
+        for name in ("guest_length", "personal_length", "moderator_length"):
+            value = getattr(self, name)
+            if not MIN_LENGTH <= value <= MAX_LENGTH:
+                raise ValidationError(f"pins.{name}", value, f"must be between {MIN_LENGTH} and {MAX_LENGTH} digits")
+        for name in ("max_tries_per_call", "lockout_failures"):
+            if getattr(self, name) < 1:
+                raise ValidationError(f"pins.{name}", getattr(self, name), "must be at least 1")
+        if self.lockout_window <= timedelta(0):
+            minutes = self.lockout_window.total_seconds() / 60
+            raise ValidationError("pins.lockout_window", minutes, "must be longer than 0 minutes")
+
+    @classmethod
+    def from_config(cls, pins: PinsConfig) -> PinPolicy:
+        return cls(
+            guest_length=pins.guest_length,
+            personal_length=pins.personal_length,
+            moderator_length=pins.moderator_length,
+            max_tries_per_call=pins.tries_per_call,
+            lockout_failures=pins.lockout_failures,
+            lockout_window=timedelta(minutes=pins.lockout_window_minutes),
+        )
+
+    @property
+    def shortest(self) -> int:
+        """The fewest digits any PIN has (for the IVR's digit collection)."""
+        return min(self.guest_length, self.personal_length, self.moderator_length)
+
+    @property
+    def longest(self) -> int:
+        return max(self.guest_length, self.personal_length, self.moderator_length)
+
+    def personal_length_for(self, role: Role) -> int:
+        """A moderator's personal PIN grants moderator rights, so it is as long as the moderator PIN."""
+        return self.moderator_length if role is Role.MODERATOR else self.personal_length
+
+    def calls_to_guess(self, valid_pins: int, length: int) -> float:
+        """Expected calls until a guesser hits one of `valid_pins` PINs of `length` digits."""
+        return 10**length / (max(valid_pins, 1) * self.max_tries_per_call)
+
+    def time_to_guess(self, valid_pins: int, length: int) -> timedelta:
+        """Expected time to the first hit when the lockout on the dialed number is the limit:
+        at most `lockout_failures` wrong PINs per `lockout_window`, whatever the caller ID."""
+        windows = 10**length / max(valid_pins, 1) / self.lockout_failures
+        return timedelta(seconds=min(windows * self.lockout_window.total_seconds(), timedelta.max.total_seconds()))
+
+
+def is_trivial(pin: str) -> bool:
+    """All one digit, counting up or down by one (wrapping 9-0), or two digits repeated."""
+    if len(set(pin)) == 1:
+        return True
+    steps = {(int(b) - int(a)) % 10 for a, b in zip(pin, pin[1:], strict=False)}
+    if steps in ({1}, {9}):
+        return True
+    return len(pin) > 2 and pin == (pin[:2] * len(pin))[: len(pin)]
+
+
+def generate_pin(length: int, taken: Collection[str] = frozenset()) -> str:
+    """A random, non-trivial PIN of `length` digits that is not in `taken`."""
+    if not MIN_LENGTH <= length <= MAX_LENGTH:
+        raise ValidationError("pins", length, f"PIN length must be between {MIN_LENGTH} and {MAX_LENGTH} digits")
+    for _ in range(_GENERATE_ATTEMPTS):
+        pin = f"{secrets.randbelow(10**length):0{length}d}"
+        if pin not in taken and not is_trivial(pin):
+            return pin
+    raise ValidationError("pins", length, f"no free PIN of this length found in {_GENERATE_ATTEMPTS} tries; use longer PINs")
+
+
+def validate_pin(text: str, length: int, field: str = "--pin") -> str:
+    """Return `text` (surrounding blanks removed) if it is a PIN of exactly `length` digits
+    that is not trivial. Errors never show the PIN."""
+    pin = text.strip() if isinstance(text, str) else ""
+    if not pin:
+        raise ValidationError(field, HIDDEN, "PIN is empty")
+    if not _DIGITS.fullmatch(pin):
+        raise ValidationError(field, HIDDEN, "a PIN has only the digits 0-9")
+    if len(pin) != length:
+        raise ValidationError(field, HIDDEN, f"must be {length} digits, not {len(pin)}")
+    if is_trivial(pin):
+        raise ValidationError(field, HIDDEN, "too easy to guess (one digit repeated, a run like 1234, or a pattern like 1212)")
+    return pin
+
+
+def pins_equal(a: str, b: str) -> bool:
+    """Compare an entered PIN with a stored one in constant time."""
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
+
+
+def conference_pins(conf: Conference) -> list[tuple[str, str]]:
+    """(field, PIN) for every PIN the conference has set: guest, moderator, personal."""
+    found = [("guest_pin", conf.guest_pin), ("moderator_pin", conf.moderator_pin)]
+    found += [(_participant_field(p), p.pin) for p in conf.participants]
+    return [(field, pin) for field, pin in found if pin]
+
+
+def _participant_field(participant: Participant) -> str:
+    return f"participant {participant.name!r} pin"
+
+
+@dataclass(frozen=True)
+class OverlapRule:
+    """When two conferences' join windows count as overlapping (see the module docstring)."""
+
+    now: datetime
+    horizon: timedelta = timedelta(days=731)
+    grace: timedelta = timedelta(0)
+    margin: timedelta = timedelta(hours=1)
+
+
+def join_windows(conf: Conference, rule: OverlapRule) -> list[tuple[datetime, datetime]]:
+    """The conference's join windows (widened by the margin) from `now` to the horizon."""
+    schedule = ConferenceSchedule(conf)
+    widen = rule.grace + rule.margin
+    return [
+        (occurrence.start - conf.lead, occurrence.end + widen)
+        for occurrence in schedule.occurrences(rule.now - widen, rule.now + rule.horizon)
+    ]
+
+
+def windows_can_overlap(a: Conference, b: Conference, rule: OverlapRule) -> bool:
+    """Whether a caller could find both conferences open at the same time."""
+    if ConferenceStatus.CANCELLED in (a.status, b.status):
+        return False
+    first, second = join_windows(a, rule), join_windows(b, rule)
+    i = j = 0
+    while i < len(first) and j < len(second):
+        if first[i][0] < second[j][1] and second[j][0] < first[i][1]:
+            return True
+        if first[i][1] <= second[j][1]:
+            i += 1
+        else:
+            j += 1
+    horizon_end = rule.now + rule.horizon
+    return all(ConferenceSchedule(c).next_start(horizon_end, inclusive=True) is not None for c in (a, b))
+
+
+def pins_in_use(conferences: Iterable[Conference], window: tuple[datetime, datetime],
+                grace: timedelta = timedelta(0)) -> set[str]:
+    """PINs of the conferences that can be joined at some moment in [window)."""
+    start, end = window
+    in_use: set[str] = set()
+    for conf in conferences:
+        # a join window [s - lead, e + grace) meets [start, end) when the occurrence
+        # overlaps [start - grace, end + lead)
+        if ConferenceSchedule(conf).occurrences(start - grace, end + conf.lead):
+            in_use.update(pin for _, pin in conference_pins(conf))
+    return in_use
+
+
+def check_unique(conf: Conference, others: Iterable[Conference], rule: OverlapRule) -> None:
+    """Raise ValidationError if two of the conference's PINs are equal, or one of them is used
+    by another conference whose join windows can overlap this one's."""
+    own = conference_pins(conf)
+    _check_within(own)
+    fields_by_pin = {pin: field for field, pin in own}
+    for other in others:
+        if other is conf or (conf.id is not None and other.id == conf.id):
+            continue
+        shared = fields_by_pin.keys() & {pin for _, pin in conference_pins(other)}
+        if shared and windows_can_overlap(conf, other, rule):
+            field = fields_by_pin[min(shared)]
+            name = other.title if other.id is None else f"{other.title} (id {other.id})"
+            raise ValidationError(
+                field, HIDDEN,
+                f"PIN already used by conference {name!r}, which can be joined at the same time",
+            )
+
+
+def _check_within(pins: list[tuple[str, str]]) -> None:
+    seen: dict[str, str] = {}
+    for field, pin in pins:
+        if pin in seen:
+            raise ValidationError(field, HIDDEN, f"same PIN as {seen[pin]}: each PIN of a conference must differ")
+        seen[pin] = field
+
+
+def assign_pins(conf: Conference, policy: PinPolicy, others: Iterable[Conference]) -> Conference:
+    """A copy of `conf` whose empty guest, moderator and personal PINs are filled.
+
+    PINs already set are kept as they are (only checked to differ from each other). New
+    PINs avoid every PIN of `others`, not only of overlapping ones: pass the conferences
+    that are not over yet.
+    """
+    own = conference_pins(conf)
+    _check_within(own)
+    taken = {pin for _, pin in own}
+    for other in others:
+        if other is not conf and (conf.id is None or other.id != conf.id):
+            taken.update(pin for _, pin in conference_pins(other))
+
+    def fill(pin: str, length: int) -> str:
+        if pin:
+            return pin
+        new = generate_pin(length, taken)
+        taken.add(new)
+        return new
+
+    guest_pin = fill(conf.guest_pin, policy.guest_length)
+    moderator_pin = fill(conf.moderator_pin, policy.moderator_length)
+    participants = [
+        p if p.pin else dataclasses.replace(p, pin=fill("", policy.personal_length_for(p.role)))
+        for p in conf.participants
+    ]
+    return dataclasses.replace(conf, guest_pin=guest_pin, moderator_pin=moderator_pin, participants=participants)
