@@ -1,0 +1,477 @@
+"""The `fs-conf` command line (also `python -m fs_conf`).
+
+Subcommands are added by registrars: functions that receive the parser groups
+(`CommandGroups`) and add their parsers with `add_command`, each bound to a handler
+`(Invocation) -> int`. A feature that brings its own commands (serve, invite, outbox,
+dial, members, mute/unmute/kick, lock/unlock) adds its registrar to `REGISTRARS`.
+
+Every error a user can cause is one line on stderr, `fs-conf: <field>: <problem> (got
+<value>)`, with exit status 2 for bad input and 1 for something that does not exist;
+nothing is written in either case. Fields are shown as the flag the user typed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, NoReturn, TextIO
+
+from fs_conf import __version__, schedule
+from fs_conf.check import default_checks, run_checks
+from fs_conf.conferences import (
+    ConferenceChanges,
+    ConferenceRequest,
+    cancel_conference,
+    conference_json,
+    create_conference,
+    current_occurrence,
+    update_conference,
+)
+from fs_conf.config import Config, config_path_from_env, load_config
+from fs_conf.errors import FsConfError, ValidationError
+from fs_conf.model import Conference, Role
+from fs_conf.store import Store, open_store
+
+PROG = "fs-conf"
+
+FLAG_OF_FIELD = {
+    name: "--" + name.replace("_", "-")
+    for name in (
+        "title",
+        "start",
+        "timezone",
+        "duration",
+        "dial_in_before",
+        "rrule",
+        "location",
+        "description",
+        "reply_to",
+        "organizer",
+        "participant",
+        "add_participant",
+        "remove_participant",
+        "exdate",
+        "max_members",
+    )
+}
+"""Service field names (see fs_conf.conferences) shown as the flags that set them."""
+
+
+class UsageError(FsConfError):
+    """The command line itself is malformed (unknown flag, missing argument)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports mistakes as one line through `UsageError` instead of exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+@dataclass
+class Invocation:
+    """One run of a command: its arguments, output, clock, and lazily opened config and store."""
+
+    args: argparse.Namespace
+    out: TextIO
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    _config: Config | None = field(default=None, repr=False)
+    _store: Store | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(config_path_from_env(self.args.config))
+        return self._config
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.config.database)
+        return self._store
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def print(self, text: str = "") -> None:
+        print(text, file=self.out)
+
+    def print_json(self, value: object) -> None:
+        print(json.dumps(value, indent=2, ensure_ascii=False), file=self.out)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+Handler = Callable[[Invocation], int]
+
+
+@dataclass(frozen=True)
+class CommandGroups:
+    """Where registrars add commands: at the top (`fs-conf X`) or under `fs-conf conference`."""
+
+    top: argparse._SubParsersAction
+    conference: argparse._SubParsersAction
+
+
+def add_command(
+    group: argparse._SubParsersAction, name: str, handler: Handler, help_text: str
+) -> argparse.ArgumentParser:
+    parser = group.add_parser(name, help=help_text, description=help_text)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one `fs-conf` command; returns the exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as done:  # --help and --version
+        return int(done.code or 0)
+    except FsConfError as error:
+        return _report(error)
+    invocation = Invocation(args=args, out=sys.stdout)
+    try:
+        return int(args.handler(invocation))
+    except FsConfError as error:
+        return _report(error)
+    finally:
+        invocation.close()
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog=PROG, description="Conference bridge for FreeSWITCH.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="YAML configuration (default: $FS_CONF_CONFIG, else built-in defaults)",
+    )
+    top = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    conference = top.add_parser(
+        "conference", help="create, list, show, update and cancel conferences"
+    )
+    groups = CommandGroups(
+        top=top,
+        conference=conference.add_subparsers(dest="action", required=True, metavar="ACTION"),
+    )
+    for register in REGISTRARS:
+        register(groups)
+    return parser
+
+
+def _report(error: FsConfError) -> int:
+    if isinstance(error, ValidationError):
+        where = FLAG_OF_FIELD.get(error.field, error.field)
+        message = f"{where}: {error.problem} (got {error.value!r})"
+    else:
+        message = str(error)
+    print(f"{PROG}: {' '.join(message.split())}", file=sys.stderr)
+    return error.exit_status
+
+
+# Conference commands
+
+
+def register_conference_commands(groups: CommandGroups) -> None:
+    create = add_command(groups.conference, "create", _create, "create a conference")
+    create.add_argument("--title", required=True)
+    create.add_argument("--start", required=True, help="ISO 8601 date and time, or `now`")
+    create.add_argument("--duration", required=True, type=_minutes("duration"), metavar="MIN")
+    _add_conference_options(create)
+    create.add_argument(
+        "--participant", action="append", default=[], metavar="SPEC", help=SPEC_HELP
+    )
+    _add_json(create)
+
+    listing = add_command(groups.conference, "list", _list, "list conferences")
+    listing.add_argument("--all", action="store_true", help="include cancelled conferences")
+    _add_json(listing)
+
+    show = add_command(groups.conference, "show", _show, "show one conference")
+    show.add_argument("id", metavar="ID", type=conference_id)
+    _add_json(show)
+
+    update = add_command(groups.conference, "update", _update, "change a conference")
+    update.add_argument("id", metavar="ID", type=conference_id)
+    update.add_argument("--title")
+    update.add_argument("--start", help="ISO 8601 date and time, or `now`")
+    update.add_argument("--duration", type=_minutes("duration"), metavar="MIN")
+    _add_conference_options(update)
+    update.add_argument(
+        "--participant",
+        action="append",
+        metavar="SPEC",
+        help="replace the participant list (repeat)",
+    )
+    update.add_argument(
+        "--add-participant", action="append", default=[], metavar="SPEC", help=SPEC_HELP
+    )
+    update.add_argument(
+        "--remove-participant",
+        action="append",
+        default=[],
+        metavar="EMAIL|ID",
+        help="remove a participant",
+    )
+    update.add_argument(
+        "--exdate",
+        action="append",
+        default=[],
+        metavar="ISO8601",
+        help="skip the occurrence starting then",
+    )
+    _add_json(update)
+
+    cancel = add_command(groups.conference, "cancel", _cancel, "cancel a conference")
+    cancel.add_argument("id", metavar="ID", type=conference_id)
+    _add_json(cancel)
+
+
+SPEC_HELP = "`Name <email>[;phone=NUMBER][;moderator][;call]` or a phone-book name (repeat)"
+
+
+def _add_conference_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timezone", help="IANA time zone, e.g. Europe/Berlin")
+    parser.add_argument(
+        "--dial-in-before",
+        type=_minutes("dial_in_before"),
+        metavar="MIN",
+        help="minutes callers may join early",
+    )
+    parser.add_argument("--rrule", help="RFC 5545 recurrence, e.g. FREQ=WEEKLY;BYDAY=MO")
+    parser.add_argument("--location")
+    parser.add_argument("--description")
+    parser.add_argument("--reply-to", metavar="EMAIL")
+    parser.add_argument("--organizer", metavar="EMAIL")
+    for flag, help_text in (
+        ("--start-muted", "participants join muted"),
+        ("--wait-for-moderator", "participants wait until a moderator joins"),
+        ("--end-with-last-moderator", "end the room when the last moderator leaves"),
+    ):
+        parser.add_argument(
+            flag, action=argparse.BooleanOptionalAction, default=None, help=help_text
+        )
+    parser.add_argument(
+        "--max-members", type=_count("max_members"), metavar="N", help="0: no limit"
+    )
+
+
+def _add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def conference_id(text: str) -> int:
+    """An ID argument; anything but a positive whole number is bad input (exit 2)."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise ValidationError("ID", text, "must be a conference id (a whole number)")
+    return int(text)
+
+
+def _minutes(field_name: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ValidationError(field_name, text, "must be a whole number of minutes") from None
+
+    return parse
+
+
+def _count(field_name: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ValidationError(field_name, text, "must be a whole number") from None
+
+    return parse
+
+
+def _create(invocation: Invocation) -> int:
+    args = invocation.args
+    request = ConferenceRequest(
+        title=args.title,
+        start=args.start,
+        duration_minutes=args.duration,
+        timezone=args.timezone or "",
+        dial_in_before_minutes=args.dial_in_before,
+        rrule=args.rrule or "",
+        location=args.location or "",
+        description=args.description or "",
+        reply_to=args.reply_to or "",
+        organizer=args.organizer or "",
+        participants=list(args.participant),
+        start_muted=args.start_muted,
+        wait_for_moderator=args.wait_for_moderator,
+        end_with_last_moderator=args.end_with_last_moderator,
+        max_members=args.max_members,
+    )
+    conference = create_conference(invocation.store, invocation.config, request, invocation.now())
+    _print_conference(invocation, conference, "Created conference")
+    return 0
+
+
+def _list(invocation: Invocation) -> int:
+    conferences = invocation.store.list_conferences(include_cancelled=invocation.args.all)
+    now = invocation.now()
+    if invocation.args.json:
+        invocation.print_json([conference_json(c, now) for c in conferences])
+        return 0
+    if not conferences:
+        invocation.print("No conferences.")
+    for conference in conferences:
+        invocation.print(format_row(conference, now))
+    return 0
+
+
+def _show(invocation: Invocation) -> int:
+    conference = invocation.store.get_conference(invocation.args.id)
+    _print_conference(invocation, conference, "Conference")
+    return 0
+
+
+def _update(invocation: Invocation) -> int:
+    args = invocation.args
+    changes = ConferenceChanges(
+        title=args.title,
+        start=args.start,
+        timezone=args.timezone,
+        duration_minutes=args.duration,
+        dial_in_before_minutes=args.dial_in_before,
+        rrule=args.rrule,
+        location=args.location,
+        description=args.description,
+        reply_to=args.reply_to,
+        organizer=args.organizer,
+        participants=args.participant,
+        add_participants=list(args.add_participant),
+        remove_participants=list(args.remove_participant),
+        add_exdates=list(args.exdate),
+        start_muted=args.start_muted,
+        wait_for_moderator=args.wait_for_moderator,
+        end_with_last_moderator=args.end_with_last_moderator,
+        max_members=args.max_members,
+    )
+    if changes == ConferenceChanges():
+        raise UsageError(f"{PROG} conference update: nothing to change (see --help)")
+    conference = update_conference(
+        invocation.store, invocation.config, args.id, changes, invocation.now()
+    )
+    _print_conference(invocation, conference, "Updated conference")
+    return 0
+
+
+def _cancel(invocation: Invocation) -> int:
+    conference = cancel_conference(invocation.store, invocation.args.id)
+    _print_conference(invocation, conference, "Cancelled conference")
+    return 0
+
+
+def _print_conference(invocation: Invocation, conference: Conference, heading: str) -> None:
+    if invocation.args.json:
+        invocation.print_json(conference_json(conference, invocation.now()))
+    else:
+        invocation.print(
+            format_conference(conference, invocation.now(), invocation.config.language, heading)
+        )
+
+
+def format_conference(
+    conference: Conference, now: datetime, language: str, heading: str = "Conference"
+) -> str:
+    """A conference for people: numbers, PINs, times and each participant's personal PIN."""
+    occurrence = current_occurrence(conference, now)
+    number = conference.number
+    if conference.external_number:
+        number += f" (external {conference.external_number})"
+    lines = [
+        f"{heading} {conference.id}: {conference.title}",
+        f"  Number:        {number}",
+        f"  Guest PIN:     {conference.guest_pin}",
+        f"  Moderator PIN: {conference.moderator_pin}",
+        f"  Start:         {_when(occurrence.start)} - {occurrence.end:%H:%M} ({conference.timezone})",
+        f"  Dial-in from:  {_when(occurrence.start - conference.lead)}",
+    ]
+    if conference.rrule:
+        lines.append(f"  Repeats:       {schedule.describe_rrule(conference.rrule, language)}")
+    for label, value in (
+        ("Location", conference.location),
+        ("Organizer", conference.organizer),
+        ("Reply-To", conference.reply_to),
+    ):
+        if value:
+            lines.append(f"  {label + ':':<14} {value}")
+    lines.append(f"  Status:        {conference.status.value} (sequence {conference.sequence})")
+    lines.append(f"  UID:           {conference.uid}")
+    if conference.participants:
+        lines.append("  Participants:")
+    for participant in conference.participants:
+        contact = f" <{participant.email}>" if participant.email else ""
+        extras = [
+            participant.role.value if participant.role is Role.MODERATOR else "",
+            f"PIN {participant.pin}",
+        ]
+        if participant.phone:
+            extras.append(("called at " if participant.call else "phone ") + participant.phone)
+        details = ", ".join(extra for extra in extras if extra)
+        lines.append(
+            f"    {participant.id}: {participant.name}{contact} - {details} [{participant.status.value}]"
+        )
+    return "\n".join(lines)
+
+
+def format_row(conference: Conference, now: datetime) -> str:
+    occurrence = current_occurrence(conference, now)
+    repeat = " (repeats)" if conference.rrule else ""
+    return (
+        f"{conference.id:>4}  {_when(occurrence.start)}  {conference.number:<8} "
+        f"{conference.status.value:<9}  {conference.title}{repeat}"
+    )
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M %Z")
+
+
+# Check and demo
+
+
+def register_check_command(groups: CommandGroups) -> None:
+    add_command(
+        groups.top, "check", _check, "validate the configuration, templates and FreeSWITCH XML"
+    )
+
+
+def _check(invocation: Invocation) -> int:
+    results = run_checks(invocation.config, default_checks())
+    for result in results:
+        invocation.print(f"{'ok' if result.ok else 'FAILED':<7} {result.name}")
+        for problem in result.problems:
+            print(f"{PROG}: {result.name}: {problem}", file=sys.stderr)
+    return 0 if all(result.ok for result in results) else ValidationError.exit_status
+
+
+def register_demo_command(groups: CommandGroups) -> None:
+    add_command(groups.top, "demo", _demo, "run a sample scenario on built-in defaults")
+
+
+def _demo(invocation: Invocation) -> int:
+    # Imported here because the demo prints conferences with this module's formatting.
+    from fs_conf.demo import run_demo
+
+    return run_demo(invocation.out)
+
+
+Registrar = Callable[[CommandGroups], Any]
+
+REGISTRARS: tuple[Registrar, ...] = (
+    register_conference_commands,
+    register_check_command,
+    register_demo_command,
+)

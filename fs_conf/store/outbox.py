@@ -1,0 +1,163 @@
+"""The mail outbox: every message rendered once, stored, then delivered with retries.
+
+A message's `key` names what it is (conference, recipient, kind, SEQUENCE and, for
+per-sitting mails, the occurrence), and is unique: queueing the same mail twice, e.g.
+after a restart, adds nothing. The stored message bytes are never rewritten, so a retry
+sends exactly what was first rendered.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from fs_conf.store import codec
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+def outbox_key(
+    conference_id: int | None,
+    recipient: str,
+    kind: str,
+    sequence: int,
+    occurrence: datetime | None = None,
+) -> str:
+    """The de-duplication key: `conference/recipient/kind/sequence[/occurrence UTC]`."""
+    key = f"{'' if conference_id is None else conference_id}/{recipient.lower()}/{kind}/{sequence}"
+    return key if occurrence is None else f"{key}/{codec.utc_text(occurrence)}"
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """A rendered message to queue; `message` is the complete RFC 5322 text as bytes."""
+
+    conference_id: int | None
+    recipient: str
+    kind: str
+    sequence: int
+    message: bytes
+    occurrence: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        return outbox_key(
+            self.conference_id, self.recipient, self.kind, self.sequence, self.occurrence
+        )
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """A queued message as stored, with its delivery state."""
+
+    id: int
+    key: str
+    conference_id: int | None
+    recipient: str
+    kind: str
+    sequence: int
+    occurrence: datetime | None
+    message: bytes
+    status: OutboxStatus
+    attempts: int
+    next_attempt_at: datetime | None
+    """None: as soon as possible."""
+    last_error: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+_COLUMNS = (
+    "id, key, conference_id, recipient, kind, sequence, occurrence_start_utc, message, status,"
+    " attempts, next_attempt_at, last_error, created_at, sent_at"
+)
+
+
+def insert(connection: sqlite3.Connection, mails: list[OutgoingMail], now: datetime) -> int:
+    added = 0
+    for mail in mails:
+        cursor = connection.execute(
+            "INSERT OR IGNORE INTO outbox (key, conference_id, recipient, kind, sequence,"
+            " occurrence_start_utc, message, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                mail.key,
+                mail.conference_id,
+                mail.recipient,
+                mail.kind,
+                mail.sequence,
+                codec.optional_utc_text(mail.occurrence),
+                bytes(mail.message),
+                codec.utc_text(now),
+            ),
+        )
+        added += cursor.rowcount
+    return added
+
+
+def due(connection: sqlite3.Connection, now: datetime, limit: int) -> list[OutboxEntry]:
+    rows = connection.execute(
+        f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending'"
+        " AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT ?",
+        (codec.utc_text(now), limit),
+    )
+    return [_entry(row) for row in rows]
+
+
+def listed(connection: sqlite3.Connection, status: OutboxStatus | None) -> list[OutboxEntry]:
+    if status is None:
+        rows = connection.execute(f"SELECT {_COLUMNS} FROM outbox ORDER BY id")
+    else:
+        rows = connection.execute(
+            f"SELECT {_COLUMNS} FROM outbox WHERE status = ? ORDER BY id",
+            (OutboxStatus(status).value,),
+        )
+    return [_entry(row) for row in rows]
+
+
+def mark_sent(connection: sqlite3.Connection, entry_id: int, at: datetime) -> int:
+    return connection.execute(
+        "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?,"
+        " next_attempt_at = NULL WHERE id = ?",
+        (codec.utc_text(at), entry_id),
+    ).rowcount
+
+
+def mark_retry(connection: sqlite3.Connection, entry_id: int, error: str, next_at: datetime) -> int:
+    return connection.execute(
+        "UPDATE outbox SET status = 'pending', attempts = attempts + 1, last_error = ?,"
+        " next_attempt_at = ? WHERE id = ?",
+        (error, codec.utc_text(next_at), entry_id),
+    ).rowcount
+
+
+def mark_failed(connection: sqlite3.Connection, entry_id: int, error: str) -> int:
+    return connection.execute(
+        "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?,"
+        " next_attempt_at = NULL WHERE id = ?",
+        (error, entry_id),
+    ).rowcount
+
+
+def _entry(row: tuple[object, ...]) -> OutboxEntry:
+    return OutboxEntry(
+        id=int(row[0]),
+        key=str(row[1]),
+        conference_id=None if row[2] is None else int(row[2]),
+        recipient=str(row[3]),
+        kind=str(row[4]),
+        sequence=int(row[5]),
+        occurrence=codec.optional_from_utc_text(row[6]),
+        message=bytes(row[7]),
+        status=OutboxStatus(row[8]),
+        attempts=int(row[9]),
+        next_attempt_at=codec.optional_from_utc_text(row[10]),
+        last_error=str(row[11]),
+        created_at=codec.from_utc_text(str(row[12])),
+        sent_at=codec.optional_from_utc_text(row[13]),
+    )
