@@ -107,3 +107,23 @@ class Attendance:
     participant_id: int | None = None
     left_at: datetime | None = None
     id: int | None = None
+
+
+@dataclass(frozen=True)
+class RoomState:
+    """The moderators' settings of one room during one occurrence.
+
+    `muted_all`: non-moderators are muted, including those who join later (the IVR joins
+    them with +flags{mute}). `locked`: mirrors mod_conference's lock of the room.
+    `recording`: the file being recorded, "" when not recording. `recordings`: how many
+    recordings this occurrence has started, so that each gets its own file.
+    `occurrence_start` says which occurrence the settings belong to; a new occurrence
+    starts from a fresh state.
+    """
+
+    conference_id: int
+    occurrence_start: datetime | None = None
+    muted_all: bool = False
+    locked: bool = False
+    recording: str = ""
+    recordings: int = 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from fs_conf.ivr.rooms import RoomState
+from fs_conf.model import RoomState
 from fs_conf.store import codec
 
 _SELECT = (

@@ -17,8 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fs_conf.errors import NotFoundError
-from fs_conf.ivr.rooms import RoomState
-from fs_conf.model import Attendance, Conference, ConferenceStatus, ParticipantStatus
+from fs_conf.model import Attendance, Conference, ConferenceStatus, ParticipantStatus, RoomState
 from fs_conf.store import attendance, codec, conferences, memory, outbox, room_state
 from fs_conf.store.db import Database, connect
 from fs_conf.store.memory import OrganizerMemory
