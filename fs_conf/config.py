@@ -20,6 +20,7 @@ import yaml
 
 from fs_conf.errors import ValidationError
 from fs_conf.ivr.keypad import keypad_from_config
+from fs_conf.ivr.prompts import check_overrides
 
 SECRET_KEYS = frozenset({"password", "api_token"})
 LANGUAGES = ("en", "de")
@@ -283,6 +284,7 @@ def _check(config: Config) -> None:
         raise ValidationError("conference.timezone", config.conference.timezone, "unknown IANA time zone") from exc
     _positive(config)
     keypad_from_config(config.ivr.keypad)
+    check_overrides(config.ivr.prompts)
 
 
 def _positive(config: Config) -> None:

@@ -67,6 +67,7 @@ def test_empty_file_is_the_defaults(tmp_path: Path) -> None:
         ("conference: {lead_minutes: -5}\n", "conference.lead_minutes", "at least 0"),
         ("freeswitch: [1, 2]\n", "freeswitch", "mapping"),
         ("ivr:\n  prompts: {pin: 5}\n", "ivr.prompts", "mapping of names to strings"),
+        ("ivr:\n  prompts: {no_such_prompt: x.wav}\n", "ivr.prompts.no_such_prompt", ""),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, text: str, field: str, problem: str) -> None:

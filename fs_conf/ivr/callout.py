@@ -1,0 +1,288 @@
+"""Call-outs: fs_conf calls a participant at the start and lets them in after they press 1.
+
+Placing the call (scheduler side): `prepare_callout` builds the originate command and the
+`Callout` record to store first; `place_callout` sends it with `bgapi` (non-blocking for
+FreeSWITCH: the answer comes as a BACKGROUND_JOB) and `callout_status` reads the result:
+
+    originate {origination_uuid=<uuid>,origination_caller_id_number=<conference number>,
+               origination_caller_id_name=<title>,originate_timeout=<callout_answer_seconds>,
+               ignore_early_media=true,fs_conf_callout=<participant id>,
+               fs_conf_conference=<conference id>,fs_conf_callout_token=<token>}
+              <dial_string with the number> '&socket(<IVR host:port> async full)'
+
+The application is in single quotes because originate splits its argument on spaces before
+it reads `&app(args)`, keeping quoted text together and then removing the quotes
+(mod_commands.c originate_function, switch_utils.c switch_separate_string /
+cleanup_separated_string); unquoted, `async full` would be lost. `ignore_early_media` keeps a
+ringback or announcement from counting as an answer. `+OK <uuid>` means answered; the call
+then reaches the IVR. `-ERR <cause>` means it did not: USER_BUSY and CALL_REJECTED (the callee
+refused) are recorded as participant status `declined`, every other cause (NO_ANSWER,
+NO_USER_RESPONSE, unreachable, ...) as `no_answer`.
+
+Answering (IVR side): `answer_callout` runs instead of the PIN prompt when the channel data
+carries `variable_fs_conf_callout`. It trusts the call only if the channel is outbound
+(`Call-Direction: outbound`, as originate creates it; an inbound caller's channel says
+inbound) and the call's UUID and token match a stored call-out that was not answered before
+(the token is random from `secrets`, stored only as its SHA-256, and admits one call once).
+Anything else is refused with a goodbye, never sent on without a PIN. The callee hears who
+calls ("This is a call from", then the conference number digit by digit; the phone shows
+the title as the caller's name) and "To accept, press 1" (callie's ivr-this_is_a_call_from
+and ivr-to_accept_press_one, overridable as prompts `callout_intro` and `callout_accept`):
+only a pressed 1 joins, so an answering machine never enters the room. No key at all is
+recorded as `no_answer` (a voicemail greeting), another key or hanging up as `declined`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from fs_conf.config import Config
+from fs_conf.errors import NotFoundError
+from fs_conf.esl import InboundESL, OutboundSession, OutboundSessionHasGoneAway
+from fs_conf.ivr.prompts import Prompts
+from fs_conf.ivr.resolve import Admission
+from fs_conf.model import Conference, Occurrence, Participant, ParticipantStatus
+from fs_conf.schedule import JoinKind, join_state
+from fs_conf.store import Callout, Store
+
+log = logging.getLogger(__name__)
+
+PARTICIPANT_VARIABLE = "fs_conf_callout"
+CONFERENCE_VARIABLE = "fs_conf_conference"
+TOKEN_VARIABLE = "fs_conf_callout_token"
+KEY_VARIABLE = "fs_conf_callout_key"
+
+DECLINED_CAUSES = frozenset({"USER_BUSY", "CALL_REJECTED"})
+"""Hangup causes that mean the callee refused the call; any other failure is `no_answer`."""
+
+REPLY_MARGIN_SECONDS = 30
+"""How much longer than `callout_answer_seconds` to wait for originate's result."""
+
+KEY_TRIES = 3
+KEY_TIMEOUT_MS = 5000
+
+_NUMBER = re.compile(r"\+?[0-9]+")
+_TITLE_KEEP = re.compile(r"[^\w .:/+#@!?&-]")
+TITLE_LENGTH = 40
+"""Longest caller name sent; phones show about this much."""
+
+
+@dataclass(frozen=True)
+class Dial:
+    """A call-out ready to place: the record to store before, and the originate command."""
+
+    callout: Callout
+    command: str
+    token: str
+
+    def __repr__(self) -> str:
+        # The token admits a call into a conference: keep it out of logs.
+        return f"Dial({self.callout.call_uuid}, participant {self.callout.participant_id})"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def prepare_callout(
+    config: Config,
+    conference: Conference,
+    occurrence: Occurrence,
+    participant: Participant,
+    ivr_address: tuple[str, int],
+    now: datetime,
+) -> Dial:
+    """The record and command for calling `participant` into `occurrence` (ValueError when
+    the participant has no usable number)."""
+    if conference.id is None or participant.id is None:
+        raise ValueError("call-outs are for stored conferences and participants")
+    number = (participant.phone or "").strip()
+    if not _NUMBER.fullmatch(number):
+        raise ValueError(f"participant {participant.id}: phone {number!r} is not a number to dial")
+    call_uuid = str(uuid.uuid4())
+    token = secrets.token_urlsafe(24)
+    variables = {
+        "origination_uuid": call_uuid,
+        "origination_caller_id_number": conference.number,
+        "origination_caller_id_name": caller_name(conference.title),
+        "originate_timeout": str(config.scheduler.callout_answer_seconds),
+        "ignore_early_media": "true",
+        PARTICIPANT_VARIABLE: str(participant.id),
+        CONFERENCE_VARIABLE: str(conference.id),
+        TOKEN_VARIABLE: token,
+    }
+    endpoint = config.freeswitch.dial_string.replace("{number}", number)
+    host, port = ivr_address
+    command = f"originate {channel_variables(variables)}{endpoint} '&socket({host}:{port} async full)'"
+    callout = Callout(
+        call_uuid=call_uuid,
+        conference_id=conference.id,
+        participant_id=participant.id,
+        occurrence_start=occurrence.start,
+        token_sha256=token_hash(token),
+        started_at=now,
+    )
+    return Dial(callout, command, token)
+
+
+def caller_name(title: str) -> str:
+    """The title as a caller name: characters originate would misread dropped, shortened."""
+    kept = " ".join(_TITLE_KEEP.sub(" ", title).split())
+    return kept[:TITLE_LENGTH].strip() or "Conference"
+
+
+def channel_variables(variables: Mapping[str, str]) -> str:
+    """`{a=1,b='x y'}` as originate reads it (values with a space in single quotes)."""
+    parts = []
+    for name, value in variables.items():
+        if any(ch in value for ch in "'{},\\\r\n"):
+            raise ValueError(f"originate variable {name} has an unusable value")
+        parts.append(f"{name}='{value}'" if " " in value else f"{name}={value}")
+    return "{" + ",".join(parts) + "}"
+
+
+def place_callout(esl: InboundESL, dial: Dial, answer_seconds: int) -> str:
+    """Send the originate with bgapi and return FreeSWITCH's result text (`+OK <uuid>` or
+    `-ERR <cause>`); ESLError when FreeSWITCH cannot be asked."""
+    return esl.bgapi(dial.command, timeout=answer_seconds + REPLY_MARGIN_SECONDS).strip()
+
+
+def callout_status(reply: str) -> ParticipantStatus | None:
+    """The participant status an originate result means; None when the call was answered."""
+    text = reply.strip()
+    if text.startswith("+OK"):
+        return None
+    cause = text.removeprefix("-ERR").strip().split(" ")[0] or "UNKNOWN"
+    return ParticipantStatus.DECLINED if cause in DECLINED_CAUSES else ParticipantStatus.NO_ANSWER
+
+
+# --- the IVR side -----------------------------------------------------------------------------
+
+
+class CalloutServices(Protocol):
+    """What `answer_callout` needs from the IVR (fs_conf.ivr.flow.FlowServices has it)."""
+
+    config: Config
+    store: Store
+    prompts: Prompts
+    clock: Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class CalloutClaim:
+    """What a call-out's channel data says about itself."""
+
+    call_uuid: str
+    participant_id: int
+    conference_id: int
+    token: str
+
+    def __repr__(self) -> str:
+        return f"CalloutClaim({self.call_uuid}, participant {self.participant_id})"
+
+
+def is_callout(data: Mapping[str, str]) -> bool:
+    """Whether the channel says it is a call-out (to be verified by `answer_callout`)."""
+    return bool(data.get(f"variable_{PARTICIPANT_VARIABLE}"))
+
+
+def read_claim(data: Mapping[str, str]) -> CalloutClaim | None:
+    """The call-out claim of an outbound channel; None for an inbound channel or malformed
+    variables (a caller cannot make their own channel outbound)."""
+    if data.get("Call-Direction") != "outbound":
+        return None
+    participant = data.get(f"variable_{PARTICIPANT_VARIABLE}", "")
+    conference = data.get(f"variable_{CONFERENCE_VARIABLE}", "")
+    token = data.get(f"variable_{TOKEN_VARIABLE}", "")
+    call_uuid = data.get("Unique-ID", "")
+    if not (participant.isdigit() and conference.isdigit() and token and call_uuid):
+        return None
+    return CalloutClaim(call_uuid, int(participant), int(conference), token)
+
+
+def admit_callout(
+    claim: CalloutClaim, store: Store, now: datetime, grace: timedelta
+) -> Admission | None:
+    """The admission a verified claim gives: the stored call-out must match UUID, token,
+    conference and participant, be unanswered so far, and its occurrence must be open."""
+    callout = store.claim_callout(claim.call_uuid, token_hash(claim.token))
+    if callout is None:
+        return None
+    if (callout.conference_id, callout.participant_id) != (claim.conference_id, claim.participant_id):
+        return None
+    try:
+        conference = store.get_conference(callout.conference_id)
+    except NotFoundError:
+        return None
+    participant = next((p for p in conference.participants if p.id == callout.participant_id), None)
+    state = join_state(conference, now, grace)
+    occurrence = state.occurrence
+    if participant is None or state.kind is not JoinKind.OPEN or occurrence is None:
+        return None
+    if occurrence.start != callout.occurrence_start:
+        return None
+    if store.occurrence_ended(conference.id, occurrence.start):
+        return None
+    return Admission(conference, participant.role, participant, occurrence)
+
+
+def answer_callout(session: OutboundSession, services: CalloutServices) -> Admission | None:
+    """Run the call-out branch of the IVR on an answered call: verify it, say who calls, and
+    admit the callee after they press 1; otherwise say goodbye, hang up and return None."""
+    data = session.session_data or {}
+    claim = read_claim(data)
+    grace = timedelta(minutes=services.config.conference.grace_minutes)
+    admission = None if claim is None else admit_callout(claim, services.store, services.clock(), grace)
+    if admission is None:
+        log.warning("call %s (%s): claims to be a call-out but is not one fs_conf placed or its "
+                    "occurrence is over; refused", data.get("Unique-ID", ""),
+                    data.get("Call-Direction", "no direction"))
+        _goodbye(session, services)
+        return None
+    assert admission.participant is not None and admission.participant.id is not None
+    participant_id = admission.participant.id
+    try:
+        status = _ask(session, services, admission.conference)
+    except OutboundSessionHasGoneAway:
+        services.store.set_participant_status(participant_id, ParticipantStatus.DECLINED)
+        log.info("call-out %s: participant %s hung up before pressing 1", claim, participant_id)
+        raise
+    if status is None:
+        log.info("call-out %s: participant %s accepted", claim, participant_id)
+        return admission
+    services.store.set_participant_status(participant_id, status)
+    log.info("call-out %s: participant %s did not press 1 (%s)", claim, participant_id, status)
+    _goodbye(session, services)
+    return None
+
+
+def _ask(
+    session: OutboundSession, services: CalloutServices, conference: Conference
+) -> ParticipantStatus | None:
+    """Say who calls and wait for 1: None when pressed, else the status to record."""
+    limit = float(services.config.ivr.command_timeout_seconds)
+    prompts = services.prompts
+    session.playback(prompts["callout_intro"], timeout=limit)
+    session.say(conference.number, module="en", say_type="NUMBER", method="iterated", timeout=limit)
+    wait = limit + KEY_TRIES * (KEY_TIMEOUT_MS / 1000 + limit)
+    result = session.play_and_get_digits(
+        1, 1, KEY_TRIES, KEY_TIMEOUT_MS, "#", prompts["callout_accept"],
+        prompts["callout_invalid"], KEY_VARIABLE, "^1$", timeout=wait,
+    )
+    if result.digits == "1":
+        return None
+    return ParticipantStatus.DECLINED if result.invalid else ParticipantStatus.NO_ANSWER
+
+
+def _goodbye(session: OutboundSession, services: CalloutServices) -> None:
+    limit = float(services.config.ivr.command_timeout_seconds)
+    session.playback(services.prompts["goodbye"], timeout=limit)
+    session.hangup()

@@ -1,0 +1,121 @@
+"""The voice prompts callers hear: their names, default sound files and the admin's overrides.
+
+Defaults are files of FreeSWITCH's standard English voice ("callie", sounds/en/us/callie), as
+listed with their spoken text in FreeSWITCH's docs/phrase/phrase_en.xml. Callie has no
+sentence for "the conference has ended", "was cancelled" or "opens at": those defaults are
+the nearest recordings (noted below) and are the first an admin will want to override.
+Overrides come from `ivr.prompts` in the configuration, by prompt name; a name that is not
+listed here is a configuration error naming `ivr.prompts.<name>`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from fs_conf.errors import ValidationError
+
+if TYPE_CHECKING:
+    # Only for the annotation: fs_conf.config may import check_overrides from here.
+    from fs_conf.config import Config
+
+
+@dataclass(frozen=True)
+class PromptSpec:
+    """One prompt: its name, the file played unless overridden, and when it is heard."""
+
+    name: str
+    default: str
+    heard: str
+
+
+PROMPTS: tuple[PromptSpec, ...] = (
+    # Dial-in
+    PromptSpec("welcome", "conference/conf-welcome.wav", "first thing after answering"),
+    PromptSpec(
+        "conference_id", "conference/conf-enter_conf_number.wav", "asks for the conference ID"
+    ),
+    PromptSpec("pin", "conference/conf-pin.wav", "asks for the PIN"),
+    PromptSpec("bad_pin", "conference/conf-bad-pin.wav", "after a wrong PIN"),
+    PromptSpec("goodbye", "conference/conf-goodbye.wav", "before every hangup by fs_conf"),
+    PromptSpec("locked_out", "ivr/ivr-access_denied.wav", "caller or number locked out"),
+    PromptSpec(
+        "too_early", "ivr/ivr-please_return_our_call_at.wav", "before the opening time is said"
+    ),
+    # Callie has no "the conference has ended"; "your call cannot be completed as dialed".
+    PromptSpec(
+        "ended", "ivr/ivr-call_cannot_be_completed_as_dialed.wav", "the conference is over"
+    ),
+    # Callie has no "the conference was cancelled"; "the call attempt has been aborted".
+    PromptSpec("cancelled", "ivr/ivr-call_attempt_aborted.wav", "the conference was cancelled"),
+    PromptSpec("locked", "conference/conf-locked.wav", "participant calling into a locked room"),
+    PromptSpec("full", "conference/conf-conference_is_full.wav", "room at its maximum size"),
+    # Joining
+    PromptSpec("alone", "conference/conf-alone.wav", "nobody is in the room yet"),
+    PromptSpec(
+        "one_other", "conference/conf-one_other_member_conference.wav", "one person is in the room"
+    ),
+    PromptSpec("there_are", "ivr/ivr-there_are.wav", "before the number of people in the room"),
+    PromptSpec(
+        "members_in_conference",
+        "conference/conf-members_in_conference.wav",
+        "after the number of people in the room",
+    ),
+    PromptSpec(
+        "wait_for_moderator",
+        "conference/conf-conference_will_start_shortly.wav",
+        "participant waits for the moderator",
+    ),
+    PromptSpec("joined_muted", "conference/conf-muted.wav", "participant joins muted"),
+    PromptSpec("say_name", "ivr/ivr-say_name.wav", "asks the caller to say their name"),
+    PromptSpec("name_beep", "tone_stream://%(250,0,800)", "the tone before the name recording"),
+    PromptSpec("has_joined", "conference/conf-has_joined.wav", "to the room, after a name"),
+    PromptSpec("has_left", "conference/conf-has_left.wav", "to the room, after a name"),
+    # Keypad confirmations (fs_conf.ivr.keypad)
+    PromptSpec("muted_all", "conference/conf-muted.wav", "moderator muted all participants"),
+    PromptSpec("unmuted_all", "conference/conf-unmuted.wav", "moderator unmuted everyone"),
+    PromptSpec("room_locked", "conference/conf-is-locked.wav", "moderator locked the room"),
+    PromptSpec("room_unlocked", "conference/conf-is-unlocked.wav", "moderator unlocked the room"),
+    PromptSpec("removed_last", "ivr/ivr-has_been_removed.wav", "moderator removed the last joiner"),
+    PromptSpec("extended", "ivr/ivr-thank_you_for_holding.wav", "moderator extended the conference"),
+    PromptSpec("recording_started", "ivr/ivr-recording_started.wav", "recording is now on"),
+    PromptSpec("recording_stopped", "ivr/ivr-recording_stopped.wav", "recording is now off"),
+    PromptSpec("conference_ending", "conference/conf-goodbye.wav", "moderator ended the conference"),
+    PromptSpec("not_allowed", "ivr/ivr-not_have_permission.wav", "a key the caller may not use"),
+)
+
+DEFAULTS: dict[str, str] = {spec.name: spec.default for spec in PROMPTS}
+
+
+def check_overrides(overrides: Mapping[str, str]) -> None:
+    """Raise ValidationError (`ivr.prompts.<name>`) for an unknown name or an unusable file."""
+    for name, file in overrides.items():
+        field = f"ivr.prompts.{name}"
+        if name not in DEFAULTS:
+            raise ValidationError(field, name, f"unknown prompt (known: {', '.join(DEFAULTS)})")
+        if not isinstance(file, str) or not file or any(ch.isspace() for ch in file):
+            # playback takes the file as one word of the application argument.
+            raise ValidationError(field, file, "must be a sound file path without spaces")
+
+
+class Prompts:
+    """The file to play for each prompt name: the admin's override, else the default."""
+
+    def __init__(self, overrides: Mapping[str, str] | None = None) -> None:
+        check_overrides(overrides or {})
+        self._files = {**DEFAULTS, **(overrides or {})}
+
+    @classmethod
+    def from_config(cls, config: Config) -> Prompts:
+        return cls(config.ivr.prompts)
+
+    def file(self, name: str) -> str:
+        """The sound for prompt `name`; KeyError for a name fs_conf does not know."""
+        try:
+            return self._files[name]
+        except KeyError:
+            raise KeyError(f"no prompt named {name!r}") from None
+
+    def __getitem__(self, name: str) -> str:
+        return self.file(name)

@@ -1,0 +1,170 @@
+"""The IVR server: the socket FreeSWITCH hands calls to, plus the room controller.
+
+`IvrServer` listens on `freeswitch.socket` for the dialplan's `socket ... async full` and runs
+one `CallFlow` per call in its own greenlet; an exception in one call is logged and ends that
+call only (its socket is closed, which makes FreeSWITCH hang it up). It also keeps the inbound
+Event Socket connection (`freeswitch.esl`) that the `RoomController` needs for the moderators'
+keys, connecting again whenever it drops; calls themselves do not need it, so they keep working
+while it is down. `run_server(config)` runs all of it until SIGINT or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+import gevent
+import gevent.event
+
+from fs_conf.config import Config
+from fs_conf.esl import ESLError, InboundESL, OutboundESLServer, OutboundSession
+from fs_conf.ivr.flow import CallFlow, FlowServices
+from fs_conf.ivr.lockout import Lockout
+from fs_conf.ivr.prompts import Prompts
+from fs_conf.ivr.room import RoomController
+from fs_conf.store import Clock, Store, open_store, utc_now
+
+log = logging.getLogger(__name__)
+
+InboundFactory = Callable[[str, int, str, float], InboundESL]
+"""Builds the inbound connection from host, port, password and timeout (InboundESL's own
+signature); tests pass InboundESL pointed at the simulator."""
+
+MAX_CALLS = 1000
+"""Simultaneous calls accepted; FreeSWITCH's own session limit usually bites first."""
+
+RECONNECT_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0)
+"""Waits between attempts to reach the inbound Event Socket again; the last one repeats."""
+
+
+def names_dir(config: Config) -> Path:
+    """Where callers' spoken names are recorded (FreeSWITCH must be able to write there)."""
+    return Path(config.ivr.recordings_dir).resolve() / "names"
+
+
+class IvrServer:
+    """Outbound socket server for the calls and the room controller; `start()`, `stop()`."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        esl_inbound_factory: InboundFactory = InboundESL,
+        clock: Clock = utc_now,
+        *,
+        max_calls: int = MAX_CALLS,
+    ) -> None:
+        self.config = config
+        self.store = store
+        esl = config.freeswitch.esl
+        self.inbound = esl_inbound_factory(esl.host, esl.port, esl.password, esl.timeout)
+        self.rooms = RoomController(config, store, self.inbound, clock)
+        self.services = FlowServices(
+            config=config,
+            store=store,
+            rooms=self.rooms,
+            prompts=Prompts.from_config(config),
+            lockout=Lockout(store, config.pins, clock),
+            clock=clock,
+            names_dir=names_dir(config),
+        )
+        socket = config.freeswitch.socket
+        self.calls = OutboundESLServer(
+            socket.host,
+            socket.port,
+            application=self._application,
+            max_connections=max_calls,
+            command_timeout=float(config.ivr.command_timeout_seconds),
+        )
+        self._keeper: gevent.Greenlet | None = None
+        self._ready = gevent.event.Event()
+        self._stopping = False
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """Where the IVR listens (the bound port, also when the config asked for port 0)."""
+        return self.calls.bind_address, self.calls.bound_port or self.calls.bind_port
+
+    @property
+    def active_calls(self) -> int:
+        return self.calls.connection_count
+
+    def start(self) -> None:
+        """Listen for calls, then connect the room controller (in the background, retrying)."""
+        self._stopping = False
+        self.services.names_dir.mkdir(parents=True, exist_ok=True)
+        self._forget_stale_names()
+        self.calls.start()
+        self._keeper = gevent.spawn(self._keep_inbound)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop accepting calls, end the live ones, close the inbound connection."""
+        self._stopping = True
+        self.calls.stop(timeout)
+        if self._keeper is not None:
+            self._keeper.kill(timeout=timeout)
+            self._keeper = None
+        self.rooms.stop()
+        self.inbound.stop()
+
+    def __enter__(self) -> IvrServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def wait_rooms_ready(self, timeout: float) -> bool:
+        """True once the room controller is subscribed on a live inbound connection."""
+        return self._ready.wait(timeout)
+
+    def _application(self, session: OutboundSession) -> CallFlow:
+        return CallFlow(session, self.services)
+
+    def _keep_inbound(self) -> None:
+        """Connect, start the room controller, and do it again after every drop."""
+        attempt = 0
+        while not self._stopping:
+            try:
+                self.inbound.connect()
+                self.rooms.start()
+            except ESLError as exc:
+                wait = RECONNECT_SECONDS[min(attempt, len(RECONNECT_SECONDS) - 1)]
+                log.warning("inbound Event Socket %s:%s unavailable (%s); retrying in %ss",
+                            self.inbound.host, self.inbound.port, exc, wait)
+                attempt += 1
+                gevent.sleep(wait)
+                continue
+            attempt = 0
+            self._ready.set()
+            log.info("room controller listening on %s:%s", self.inbound.host, self.inbound.port)
+            self.inbound.disconnected.wait()
+            self._ready.clear()
+            if not self._stopping:
+                log.warning("inbound Event Socket %s:%s lost; reconnecting",
+                            self.inbound.host, self.inbound.port)
+
+    def _forget_stale_names(self) -> None:
+        """Name recordings belong to one call; any left from a crash are of no use."""
+        for stale in self.services.names_dir.glob("*.wav"):
+            stale.unlink(missing_ok=True)
+
+
+def run_server(config: Config) -> None:
+    """Run the IVR and the room controller until SIGINT or SIGTERM (`fs-conf serve`)."""
+    stop = gevent.event.Event()
+    handlers = [gevent.signal_handler(sig, stop.set) for sig in (signal.SIGINT, signal.SIGTERM)]
+    store = open_store(config.database)
+    server = IvrServer(config, store)
+    try:
+        server.start()
+        host, port = server.address
+        log.info("fs_conf IVR listening on %s:%s", host, port)
+        stop.wait()
+    finally:
+        server.stop()
+        store.close()
+        for handler in handlers:
+            handler.cancel()
