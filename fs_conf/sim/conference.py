@@ -37,7 +37,10 @@ SUBCLASS = "conference::maintenance"
 ARG_PATTERN = re.compile(r"^(?P<name>[^@+]+)(?:@(?P<profile>[^+]+))?(?P<rest>.*)$")
 FLAGS_PATTERN = re.compile(r"\+flags\{([^}]*)\}")
 
-# The default profile of FreeSWITCH's vanilla conference.conf.xml.
+# The sounds of the default profile in FreeSWITCH's vanilla conference.conf.xml: what a stock
+# install plays when no conference config was given to the simulator. mod_conference itself
+# has no default for any of them (conference.c leaves an unset sound NULL), so a configured
+# profile plays only what it names.
 VANILLA_DEFAULT = {
     "muted-sound": "conference/conf-muted.wav",
     "unmuted-sound": "conference/conf-unmuted.wav",
@@ -455,9 +458,9 @@ class ConferenceManager:
 
     def profile(self, name: str) -> Profile:
         profile = self.config.profile(name)
-        params = dict(VANILLA_DEFAULT)
-        params.update(profile.params)
-        return Profile(profile.name, params)
+        if name in self.config.profiles:
+            return profile
+        return Profile(profile.name, {**VANILLA_DEFAULT, **profile.params})
 
     def room(self, name: str) -> Room | None:
         return self.rooms.get(name)

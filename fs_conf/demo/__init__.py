@@ -1,0 +1,63 @@
+"""`fs-conf demo`: a sample scenario on the embedded defaults, as a pipeline of steps.
+
+A step is a function `(DemoRun) -> None` that uses and adds to the shared `DemoRun`
+(state.py); `STEPS` is the scenario in order: the sample conference (sample.py), then
+callers through the built-in FreeSWITCH simulator and the IVR, over real TCP (voice.py).
+The run's folder (SQLite file, mail folder) is kept and printed, so that what the demo
+produced can be looked at afterwards.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from fs_conf.config import Config, MailConfig, load_config
+from fs_conf.demo.sample import announce_folder, create_sample_conference, print_conference
+from fs_conf.demo.state import DemoRun
+from fs_conf.demo.voice import callers_join, everyone_leaves, moderator_acts, start_voice
+from fs_conf.store import open_store
+
+Step = Callable[[DemoRun], None]
+
+STEPS: tuple[Step, ...] = (
+    announce_folder,
+    create_sample_conference,
+    print_conference,
+    start_voice,
+    callers_join,
+    moderator_acts,
+    everyone_leaves,
+)
+
+
+def demo_config(folder: Path) -> Config:
+    """The embedded defaults, with every file the demo writes inside `folder`."""
+    defaults = load_config(None)
+    return dataclasses.replace(
+        defaults,
+        database=str(folder / "fs_conf.sqlite3"),
+        mail=dataclasses.replace(MailConfig(), folder=str(folder / "mail")),
+        ivr=dataclasses.replace(defaults.ivr, recordings_dir=str(folder / "recordings")),
+    )
+
+
+def run_demo(
+    out: TextIO,
+    steps: Sequence[Step] = STEPS,
+    folder: Path | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Run `steps` in a new folder (a fresh temporary one unless given); returns 0."""
+    folder = folder or Path(tempfile.mkdtemp(prefix="fs-conf-demo-"))
+    config = demo_config(folder)
+    with open_store(config.database) as store:
+        run = DemoRun(folder, config, store, now or datetime.now(UTC), out)
+        with run.closing:
+            for step in steps:
+                step(run)
+    return 0

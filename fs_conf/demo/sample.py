@@ -1,0 +1,36 @@
+"""The demo's sample conference: created through the same service as `fs-conf conference create`."""
+
+from __future__ import annotations
+
+from fs_conf.cli import format_conference
+from fs_conf.conferences import ConferenceRequest, create_conference
+from fs_conf.demo.state import DemoRun
+
+SAMPLE_PARTICIPANTS = (
+    "Mia Moderator <mia@example.org>;phone=1001;moderator",
+    "Paul Participant <paul@example.org>;phone=1002",
+    "Petra Participant <petra@example.org>;phone=+4930555123;call",
+)
+
+
+def announce_folder(run: DemoRun) -> None:
+    run.say(f"Demo folder: {run.folder}")
+    run.say(f"Database:    {run.config.database}")
+    run.say()
+
+
+def create_sample_conference(run: DemoRun) -> None:
+    """A conference starting now: one moderator, two participants (one to be called)."""
+    request = ConferenceRequest(
+        title="Demo: weekly team call",
+        start=run.now.replace(second=0, microsecond=0).isoformat(),
+        duration_minutes=30,
+        description="Dial <number> and enter your PIN <pin>.",
+        organizer="mia@example.org",
+        participants=list(SAMPLE_PARTICIPANTS),
+    )
+    run.conference = create_conference(run.store, run.config, request, run.now)
+
+
+def print_conference(run: DemoRun) -> None:
+    run.say(format_conference(run.sample(), run.now, run.config.language, "Sample conference"))

@@ -1,0 +1,42 @@
+"""What the demo's steps share: folder, configuration, store, the sample conference and
+everything started along the way (closed in reverse order when the demo ends)."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from fs_conf.config import Config
+from fs_conf.model import Conference
+from fs_conf.store import Store
+
+if TYPE_CHECKING:
+    from fs_conf.demo.voice import VoiceStack
+
+
+@dataclass
+class DemoRun:
+    folder: Path
+    config: Config
+    store: Store
+    now: datetime
+    out: TextIO
+    conference: Conference | None = None
+    voice: VoiceStack | None = None
+    closing: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def sample(self) -> Conference:
+        if self.conference is None:
+            raise RuntimeError("the sample conference is created by an earlier step")
+        return self.conference
+
+    def stack(self) -> VoiceStack:
+        if self.voice is None:
+            raise RuntimeError("the voice stack is started by an earlier step")
+        return self.voice
