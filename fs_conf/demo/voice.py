@@ -20,8 +20,8 @@ from fs_conf.config import SocketConfig
 from fs_conf.demo.state import DemoRun
 from fs_conf.esl import ConferenceAPI, InboundESL
 from fs_conf.freeswitch_xml import shipped_xml_dir
-from fs_conf.ivr.rooms import room_name
 from fs_conf.ivr.prompts import Prompts
+from fs_conf.ivr.rooms import room_name
 from fs_conf.ivr.server import IvrServer
 from fs_conf.model import Participant, Role
 from fs_conf.sim import Call, SimConfig, Simulator
