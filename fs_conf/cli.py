@@ -34,7 +34,8 @@ from fs_conf.conferences import (
 from fs_conf.config import Config, config_path_from_env, load_config
 from fs_conf.errors import FsConfError, ValidationError
 from fs_conf.model import Conference, Role
-from fs_conf.store import Store, open_store
+from fs_conf.scheduler.mailing import Mailer
+from fs_conf.store import OutboxEntry, OutboxStatus, Store, open_store
 
 PROG = "fs-conf"
 
@@ -468,10 +469,92 @@ def _demo(invocation: Invocation) -> int:
     return run_demo(invocation.out)
 
 
+# Mail: invitations sent again, the outbox
+
+
+def register_mail_commands(groups: CommandGroups) -> None:
+    invite = add_command(
+        groups.conference, "invite", _invite, "send the invitations (again) to every participant"
+    )
+    invite.add_argument("id", metavar="ID", type=conference_id)
+    _add_json(invite)
+    outbox = add_command(
+        groups.top, "outbox", _outbox, "list mails not yet delivered, and failed ones"
+    )
+    outbox.add_argument("--all", action="store_true", help="include delivered mails")
+    _add_json(outbox)
+
+
+def _invite(invocation: Invocation) -> int:
+    conference_number = invocation.args.id
+    queued = Mailer(invocation.config, invocation.store).resend(conference_number, invocation.now())
+    sequence = invocation.store.get_conference(conference_number).sequence
+    if invocation.args.json:
+        invocation.print_json({"id": conference_number, "queued": queued, "sequence": sequence})
+    else:
+        invocation.print(
+            f"Queued {queued} invitations for conference {conference_number} (sequence {sequence});"
+            f" `{PROG} serve` delivers them."
+        )
+    return 0
+
+
+def _outbox(invocation: Invocation) -> int:
+    entries = [
+        entry
+        for entry in invocation.store.outbox_list()
+        if invocation.args.all or entry.status is not OutboxStatus.SENT
+    ]
+    if invocation.args.json:
+        invocation.print_json([outbox_json(entry) for entry in entries])
+        return 0
+    if not entries:
+        invocation.print("No mails waiting or failed.")
+    for entry in entries:
+        invocation.print(format_outbox_row(entry))
+    return 0
+
+
+def outbox_json(entry: OutboxEntry) -> dict[str, object]:
+    """One outbox row for `fs-conf outbox --json` (times ISO 8601 in UTC)."""
+
+    def when(moment: datetime | None) -> str | None:
+        return None if moment is None else moment.isoformat()
+
+    return {
+        "id": entry.id,
+        "status": entry.status.value,
+        "kind": entry.kind,
+        "recipient": entry.recipient,
+        "conference_id": entry.conference_id,
+        "sequence": entry.sequence,
+        "occurrence": when(entry.occurrence),
+        "attempts": entry.attempts,
+        "next_attempt_at": when(entry.next_attempt_at),
+        "last_error": entry.last_error,
+        "created_at": when(entry.created_at),
+        "sent_at": when(entry.sent_at),
+    }
+
+
+def format_outbox_row(entry: OutboxEntry) -> str:
+    conference = "-" if entry.conference_id is None else str(entry.conference_id)
+    line = (
+        f"{entry.id:>5}  {entry.status.value:<7}  {entry.kind:<12}  {entry.recipient}"
+        f"  conference {conference}  attempts {entry.attempts}"
+    )
+    if entry.next_attempt_at is not None and entry.status is OutboxStatus.PENDING:
+        line += f"  next {entry.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC"
+    if entry.last_error:
+        line += f"  error: {entry.last_error}"
+    return line
+
+
 Registrar = Callable[[CommandGroups], Any]
 
 REGISTRARS: tuple[Registrar, ...] = (
     register_conference_commands,
     register_check_command,
     register_demo_command,
+    register_mail_commands,
 )

@@ -21,8 +21,8 @@ NO_USER_RESPONSE, unreachable, ...) as `no_answer`.
 
 Answering (IVR side): `answer_callout` runs instead of the PIN prompt when the channel data
 carries `variable_fs_conf_callout`. It trusts the call only if the channel is outbound
-(`Call-Direction: outbound`, as originate creates it; an inbound caller's channel says
-inbound) and the call's UUID and token match a stored call-out that was not answered before
+(`Call-Direction: outbound`, as the recordings show for the leg originate creates,
+scenario1 chan-events loopback/3000-a; a caller's own channel says inbound) and the call's UUID and token match a stored call-out that was not answered before
 (the token is random from `secrets`, stored only as its SHA-256, and admits one call once).
 Anything else is refused with a goodbye, never sent on without a PIN. The callee hears who
 calls ("This is a call from", then the conference number digit by digit; the phone shows
@@ -70,7 +70,7 @@ KEY_TRIES = 3
 KEY_TIMEOUT_MS = 5000
 
 _NUMBER = re.compile(r"\+?[0-9]+")
-_TITLE_KEEP = re.compile(r"[^\w .:/+#@!?&-]")
+_TITLE_DROP = re.compile(r"[^\w .-]")
 TITLE_LENGTH = 40
 """Longest caller name sent; phones show about this much."""
 
@@ -121,7 +121,9 @@ def prepare_callout(
     }
     endpoint = config.freeswitch.dial_string.replace("{number}", number)
     host, port = ivr_address
-    command = f"originate {channel_variables(variables)}{endpoint} '&socket({host}:{port} async full)'"
+    command = (
+        f"originate {channel_variables(variables)}{endpoint} '&socket({host}:{port} async full)'"
+    )
     callout = Callout(
         call_uuid=call_uuid,
         conference_id=conference.id,
@@ -134,8 +136,9 @@ def prepare_callout(
 
 
 def caller_name(title: str) -> str:
-    """The title as a caller name: characters originate would misread dropped, shortened."""
-    kept = " ".join(_TITLE_KEEP.sub(" ", title).split())
+    """The title as a caller name: only letters, digits, spaces, `.` and `-` (nothing
+    originate's variable block could misread), shortened to what phones show."""
+    kept = " ".join(_TITLE_DROP.sub(" ", title).split())
     return kept[:TITLE_LENGTH].strip() or "Conference"
 
 
@@ -216,7 +219,10 @@ def admit_callout(
     callout = store.claim_callout(claim.call_uuid, token_hash(claim.token))
     if callout is None:
         return None
-    if (callout.conference_id, callout.participant_id) != (claim.conference_id, claim.participant_id):
+    if (callout.conference_id, callout.participant_id) != (
+        claim.conference_id,
+        claim.participant_id,
+    ):
         return None
     try:
         conference = store.get_conference(callout.conference_id)
@@ -240,11 +246,16 @@ def answer_callout(session: OutboundSession, services: CalloutServices) -> Admis
     data = session.session_data or {}
     claim = read_claim(data)
     grace = timedelta(minutes=services.config.conference.grace_minutes)
-    admission = None if claim is None else admit_callout(claim, services.store, services.clock(), grace)
+    admission = (
+        None if claim is None else admit_callout(claim, services.store, services.clock(), grace)
+    )
     if admission is None:
-        log.warning("call %s (%s): claims to be a call-out but is not one fs_conf placed or its "
-                    "occurrence is over; refused", data.get("Unique-ID", ""),
-                    data.get("Call-Direction", "no direction"))
+        log.warning(
+            "call %s (%s): claims to be a call-out but is not one fs_conf placed or its "
+            "occurrence is over; refused",
+            data.get("Unique-ID", ""),
+            data.get("Call-Direction", "no direction"),
+        )
         _goodbye(session, services)
         return None
     assert admission.participant is not None and admission.participant.id is not None
@@ -274,8 +285,16 @@ def _ask(
     session.say(conference.number, module="en", say_type="NUMBER", method="iterated", timeout=limit)
     wait = limit + KEY_TRIES * (KEY_TIMEOUT_MS / 1000 + limit)
     result = session.play_and_get_digits(
-        1, 1, KEY_TRIES, KEY_TIMEOUT_MS, "#", prompts["callout_accept"],
-        prompts["callout_invalid"], KEY_VARIABLE, "^1$", timeout=wait,
+        1,
+        1,
+        KEY_TRIES,
+        KEY_TIMEOUT_MS,
+        "#",
+        prompts["callout_accept"],
+        prompts["callout_invalid"],
+        KEY_VARIABLE,
+        "^1$",
+        timeout=wait,
     )
     if result.digits == "1":
         return None

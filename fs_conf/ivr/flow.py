@@ -40,6 +40,7 @@ from fs_conf.esl import (
     OutboundSession,
     OutboundSessionHasGoneAway,
 )
+from fs_conf.ivr.callout import answer_callout, is_callout
 from fs_conf.ivr.keypad import MODERATOR_CONTROLS, PARTICIPANT_CONTROLS
 from fs_conf.ivr.lockout import Lockout
 from fs_conf.ivr.prompts import Prompts
@@ -164,7 +165,10 @@ class CallFlow:
     def run(self) -> None:
         try:
             self._answer()
-            admission = self._admit()
+            if is_callout(self.session.session_data or {}):
+                admission = answer_callout(self.session, self.services)
+            else:
+                admission = self._admit()
             if admission is not None:
                 self._enter(admission)
         except OutboundSessionHasGoneAway:

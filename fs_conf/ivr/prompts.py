@@ -83,6 +83,17 @@ PROMPTS: tuple[PromptSpec, ...] = (
     PromptSpec("recording_stopped", "ivr/ivr-recording_stopped.wav", "recording is now off"),
     PromptSpec("conference_ending", "conference/conf-goodbye.wav", "moderator ended the conference"),
     PromptSpec("not_allowed", "ivr/ivr-not_have_permission.wav", "a key the caller may not use"),
+    # Call-outs (fs_conf.ivr.callout): the callee hears who calls, then the conference number
+    # digit by digit, and is asked to press 1 (the phone shows the title as caller name).
+    PromptSpec("callout_intro", "ivr/ivr-this_is_a_call_from.wav", "callee of a call-out, first"),
+    PromptSpec("callout_accept", "ivr/ivr-to_accept_press_one.wav", "callee: press 1 to join"),
+    PromptSpec(
+        "callout_invalid", "ivr/ivr-that_was_an_invalid_entry.wav", "callee pressed another key"
+    ),
+    # The scheduler's warning before the end (fs_conf.scheduler.actions), played into the room:
+    # by default "Less than ... five ... minutes" (number and unit from callie's digits/ and
+    # time/ recordings); an override is played alone, so it says the whole sentence.
+    PromptSpec("ending_soon", "ivr/ivr-less_than.wav", "to the room, minutes before the end"),
 )
 
 DEFAULTS: dict[str, str] = {spec.name: spec.default for spec in PROMPTS}

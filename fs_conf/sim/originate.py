@@ -126,20 +126,33 @@ def parse_originate(arg: str) -> OriginateRequest:
 
 
 def _split_args(text: str) -> list[str]:
-    """Whitespace split that keeps `&app(a b c)` in one piece."""
-    words, current, depth = [], [], 0
-    for char in text.strip():
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth = max(depth - 1, 0)
-        if char.isspace() and depth == 0:
-            if current:
+    """Split the originate arguments as originate_function does with switch_separate_string
+    on blanks (switch_utils.c): blanks separate words, a single quote that has a partner
+    later groups everything up to it and is dropped, a backslash keeps the next character.
+    So `'&socket(127.0.0.1:8084 async full)'` is one word, and the same unquoted is three."""
+    words: list[str] = []
+    current: list[str] = []
+    started = quoted = False
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == "\\" and index + 1 < len(text):
+            current.append(text[index + 1])
+            started = True
+            index += 2
+            continue
+        if char == "'" and (quoted or "'" in text[index + 1 :]):
+            quoted = not quoted
+            started = True
+        elif char.isspace() and not quoted:
+            if started:
                 words.append("".join(current))
-                current = []
+                current, started = [], False
         else:
             current.append(char)
-    if current:
+            started = True
+        index += 1
+    if started:
         words.append("".join(current))
     return words
 

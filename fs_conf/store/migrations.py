@@ -144,6 +144,40 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
     ),
+    (
+        # What the scheduler did (fs_conf.store.scheduling): tasks done per occurrence,
+        # the SEQUENCE and recipients last mailed per conference, and the call-outs it placed.
+        """
+        CREATE TABLE occurrence_tasks (
+            conference_id INTEGER NOT NULL REFERENCES conferences (id) ON DELETE CASCADE,
+            occurrence_start_utc TEXT NOT NULL,
+            task TEXT NOT NULL,
+            done_at TEXT NOT NULL,
+            PRIMARY KEY (conference_id, occurrence_start_utc, task)
+        )
+        """,
+        "CREATE INDEX occurrence_tasks_start ON occurrence_tasks (occurrence_start_utc)",
+        """
+        CREATE TABLE mailings (
+            conference_id INTEGER PRIMARY KEY REFERENCES conferences (id) ON DELETE CASCADE,
+            sequence INTEGER NOT NULL,
+            recipients TEXT NOT NULL DEFAULT '[]',
+            first_seen_at TEXT NOT NULL,
+            mailed_at TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE callouts (
+            call_uuid TEXT PRIMARY KEY,
+            conference_id INTEGER NOT NULL REFERENCES conferences (id) ON DELETE CASCADE,
+            participant_id INTEGER NOT NULL REFERENCES participants (id) ON DELETE CASCADE,
+            occurrence_start_utc TEXT NOT NULL,
+            token_sha256 TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            answered_at TEXT
+        )
+        """,
+    ),
 )
 """Each step is a tuple of single SQL statements, run in one transaction with its version bump."""
 

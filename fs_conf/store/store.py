@@ -18,10 +18,11 @@ from pathlib import Path
 
 from fs_conf.errors import NotFoundError
 from fs_conf.model import Attendance, Conference, ConferenceStatus, ParticipantStatus, RoomState
-from fs_conf.store import attendance, codec, conferences, memory, outbox, room_state
+from fs_conf.store import attendance, codec, conferences, memory, outbox, room_state, scheduling
 from fs_conf.store.db import Database, connect
 from fs_conf.store.memory import OrganizerMemory
 from fs_conf.store.outbox import OutboxEntry, OutboxStatus, OutgoingMail
+from fs_conf.store.scheduling import Callout, Mailing, TaskKey
 
 Clock = Callable[[], datetime]
 
@@ -224,6 +225,56 @@ class Store:
         """When the occurrence was ended early, None if it was not."""
         with self._db.reading() as connection:
             return room_state.ended_at(connection, conference_id, occurrence_start)
+
+    # Scheduler: tasks done, mailings, call-outs (fs_conf.scheduler, fs_conf.ivr.callout)
+
+    def data_version(self) -> int:
+        """Moves whenever another connection committed a change to the database file."""
+        with self._db.reading() as connection:
+            return scheduling.data_version(connection)
+
+    def mark_task_done(self, conference_id: int, occurrence_start: datetime, task: str) -> bool:
+        """Record a task of one occurrence as done now; False if it already was."""
+        with self._db.transaction() as connection:
+            return scheduling.mark_done(
+                connection, conference_id, occurrence_start, task, self._clock()
+            )
+
+    def tasks_done(self, since: datetime) -> set[TaskKey]:
+        """(conference id, occurrence start UTC, task) of occurrences starting from `since`."""
+        with self._db.reading() as connection:
+            return scheduling.done_since(connection, since)
+
+    def ended_occurrences(self, since: datetime) -> dict[tuple[int, datetime], datetime]:
+        """When occurrences starting from `since` were ended early, by (conference id, start)."""
+        with self._db.reading() as connection:
+            return scheduling.ended_since(connection, since)
+
+    def mailings(self) -> dict[int, Mailing]:
+        with self._db.reading() as connection:
+            return scheduling.load_mailings(connection)
+
+    def mailing(self, conference_id: int) -> Mailing | None:
+        with self._db.reading() as connection:
+            return scheduling.load_mailing(connection, conference_id)
+
+    def save_mailing(self, mailing: Mailing) -> None:
+        with self._db.transaction() as connection:
+            scheduling.save_mailing(connection, mailing, self._clock())
+
+    def add_callout(self, callout: Callout) -> None:
+        with self._db.transaction() as connection:
+            scheduling.add_callout(connection, callout)
+
+    def claim_callout(self, call_uuid: str, token_sha256: str) -> Callout | None:
+        """The unclaimed call-out with this UUID and token hash, now claimed; else None."""
+        with self._db.transaction() as connection:
+            return scheduling.claim_callout(connection, call_uuid, token_sha256, self._clock())
+
+    def outbox_next_attempt(self) -> datetime | None:
+        """When the earliest pending mail is due; None when nothing is pending."""
+        with self._db.reading() as connection:
+            return scheduling.next_outbox_attempt(connection)
 
     # Helpers
 

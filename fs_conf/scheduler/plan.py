@@ -1,0 +1,281 @@
+"""What the scheduler must do and when: pure planning from the conferences and the store's marks.
+
+`plan(conferences, markers, now, config)` lists every task not yet done, in order of its due
+time; `due(tasks, now)` are those to run now and `next_due(tasks, now)` is when to wake next.
+No I/O: the same inputs always give the same plan, which is what makes the scheduler
+restart-safe (everything it needs is in the store) and testable without servers.
+
+The tasks, per conference:
+- mailing: invitations, updates and cancellations, due at once whenever the conference's
+  SEQUENCE or its invited addresses differ from what was last mailed (`plan_mailing` says
+  who gets which kind).
+
+Per occurrence (only for occurrences still running when the scheduler first saw the
+conference, so a series entered today does not mail reports about last week):
+- reminder: `scheduler.reminder_minutes` before the start (off at 0); dropped once the
+  occurrence has started, and not planned when it fell before the scheduler saw the
+  conference (the invitation has just gone out);
+- callout: one per participant marked `call` with a phone number, at the start; dropped once
+  the occurrence is over;
+- warning: `scheduler.warn_before_end_minutes` before the close (off at 0, and when that
+  falls before the start); named by the close time, so an extension (`*6`) gets a new warning
+  before the new close;
+- end: at the close: the end including extensions plus `conference.grace_minutes` (the room
+  closes when the join window closes, so nobody can join a room about to be shut), or when a
+  moderator ended it early (`*9`);
+- attendance: `ATTENDANCE_SETTLE` after the close, once the end is done, so the IVR has
+  recorded the leaves of the callers the end removed.
+
+Tasks overdue by more than `LOOKBACK` (a scheduler down for longer) are not planned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from fs_conf.config import Config
+from fs_conf.model import Conference, ConferenceStatus, Occurrence, Participant
+from fs_conf.schedule import OccurrenceIndex, next_occurrence
+from fs_conf.store import Mailing, Recipient, TaskKey
+
+LOOKBACK = timedelta(days=1)
+"""How long a task may be overdue and still run (after the scheduler was down)."""
+HORIZON = timedelta(days=1)
+"""How far ahead one plan looks; the scheduler plans again before it runs out."""
+ATTENDANCE_SETTLE = timedelta(seconds=30)
+"""Wait between the end of an occurrence and its attendance report."""
+
+
+class TaskKind(StrEnum):
+    """Kinds of task, in the order tasks due at the same moment run."""
+
+    MAILING = "mailing"
+    REMINDER = "reminder"
+    CALLOUT = "callout"
+    WARNING = "warning"
+    END = "end"
+    ATTENDANCE = "attendance"
+
+
+_ORDER = {kind: position for position, kind in enumerate(TaskKind)}
+
+
+@dataclass(frozen=True, eq=False)
+class Task:
+    """One thing to do for one conference (and occurrence); `name` is its mark in the store."""
+
+    kind: TaskKind
+    conference: Conference
+    due: datetime
+    name: str
+    occurrence: Occurrence | None = None
+    participant: Participant | None = None
+    expires: datetime | None = None
+    """Not worth doing from this moment on (None: always worth doing)."""
+
+    @property
+    def key(self) -> tuple[int, datetime | None, str]:
+        """Identifies the task: (conference id, occurrence start in UTC or None, name); for an
+        occurrence task it is the `TaskKey` the store marks it done under."""
+        start = None if self.occurrence is None else self.occurrence.start.astimezone(UTC)
+        return (_id(self.conference), start, self.name)
+
+
+@dataclass(frozen=True)
+class Markers:
+    """What the store says is done: occurrence tasks, mailings, occurrences ended early."""
+
+    done: frozenset[TaskKey] = frozenset()
+    mailings: Mapping[int, Mailing] = field(default_factory=dict)
+    ended: Mapping[tuple[int, datetime], datetime] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MailingPlan:
+    """Who gets which mail after a change, and who holds an invitation afterwards."""
+
+    invite: tuple[Participant, ...] = ()
+    update: tuple[Participant, ...] = ()
+    cancel: tuple[Participant, ...] = ()
+    """Current participants of a cancelled conference, or people removed from it (as stubs)."""
+    recipients: tuple[Recipient, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.invite or self.update or self.cancel)
+
+
+def plan(
+    conferences: Iterable[Conference],
+    markers: Markers,
+    now: datetime,
+    config: Config,
+    horizon: timedelta = HORIZON,
+) -> list[Task]:
+    """Every task not yet done that is due by `now + horizon`, earliest first."""
+    tasks: list[Task] = []
+    scheduled: list[Conference] = []
+    for conference in conferences:
+        if mailing_needed(conference, markers.mailings.get(_id(conference)), now):
+            tasks.append(Task(TaskKind.MAILING, conference, now, f"mailing:{conference.sequence}"))
+        if conference.status is ConferenceStatus.SCHEDULED:
+            scheduled.append(conference)
+    grace = timedelta(minutes=config.conference.grace_minutes)
+    reminder = timedelta(minutes=config.scheduler.reminder_minutes)
+    low, high = now - LOOKBACK - grace, now + horizon + reminder
+    for conference, occurrences in OccurrenceIndex(scheduled).expand(low, high):
+        mailing = markers.mailings.get(_id(conference))
+        since = mailing.first_seen_at if mailing is not None else now
+        for occurrence in occurrences:
+            tasks.extend(_occurrence_tasks(conference, occurrence, since, markers, config))
+    kept = [task for task in tasks if _pending(task, markers, now, horizon)]
+    return sorted(kept, key=lambda task: (task.due, _ORDER[task.kind]))
+
+
+def due(tasks: Iterable[Task], now: datetime) -> list[Task]:
+    """The tasks to run at `now`, in order (an older plan may hold tasks expired since)."""
+    return [task for task in tasks if task.due <= now and not _expired(task, now)]
+
+
+def next_due(tasks: Iterable[Task], now: datetime) -> datetime | None:
+    """When the next task after `now` falls due; None when there is none."""
+    return min((task.due for task in tasks if task.due > now), default=None)
+
+
+def _pending(task: Task, markers: Markers, now: datetime, horizon: timedelta) -> bool:
+    if task.due > now + horizon or task.due < now - LOOKBACK:
+        return False
+    if _expired(task, now):
+        return False
+    return task.kind is TaskKind.MAILING or task.key not in markers.done
+
+
+def _expired(task: Task, now: datetime) -> bool:
+    return task.expires is not None and now >= task.expires
+
+
+def _occurrence_tasks(
+    conference: Conference,
+    occurrence: Occurrence,
+    since: datetime,
+    markers: Markers,
+    config: Config,
+) -> list[Task]:
+    close = occurrence.end + timedelta(minutes=config.conference.grace_minutes)
+    ended = markers.ended.get((_id(conference), occurrence.start.astimezone(UTC)))
+    early = ended is not None and ended < close
+    if ended is not None and early:
+        close = ended
+    if close <= since:
+        return []
+    tasks = [] if early else _before_close(conference, occurrence, close, since, config)
+    end = Task(TaskKind.END, conference, close, "end", occurrence)
+    tasks.append(end)
+    if end.key in markers.done:
+        report = close + ATTENDANCE_SETTLE
+        tasks.append(Task(TaskKind.ATTENDANCE, conference, report, "attendance", occurrence))
+    return tasks
+
+
+def _before_close(
+    conference: Conference,
+    occurrence: Occurrence,
+    close: datetime,
+    since: datetime,
+    config: Config,
+) -> list[Task]:
+    """Reminder, call-outs and warning of an occurrence that runs its full time."""
+    start, settings = occurrence.start, config.scheduler
+    tasks = []
+    if settings.reminder_minutes:
+        at = start - timedelta(minutes=settings.reminder_minutes)
+        if at >= since:
+            tasks.append(
+                Task(TaskKind.REMINDER, conference, at, "reminder", occurrence, None, start)
+            )
+    for person in conference.participants:
+        if person.call and person.phone and person.id is not None:
+            name = f"callout:{person.id}"
+            callout = Task(
+                TaskKind.CALLOUT, conference, start, name, occurrence, person, occurrence.end
+            )
+            tasks.append(callout)
+    if settings.warn_before_end_minutes:
+        at = close - timedelta(minutes=settings.warn_before_end_minutes)
+        if at > start:
+            name = f"warning:{close.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+            tasks.append(Task(TaskKind.WARNING, conference, at, name, occurrence, None, close))
+    return tasks
+
+
+# --- mailings ---------------------------------------------------------------------------------
+
+
+def invited(conference: Conference) -> tuple[Recipient, ...]:
+    """The conference's participants with an e-mail address, as recipients."""
+    return tuple(Recipient(p.email, p.name) for p in conference.participants if p.email)
+
+
+def is_live(conference: Conference, now: datetime) -> bool:
+    """Whether the conference has an occurrence running or still to come (status aside)."""
+    scheduled = replace(conference, status=ConferenceStatus.SCHEDULED)
+    return next_occurrence(scheduled, now) is not None
+
+
+def mailing_needed(conference: Conference, mailing: Mailing | None, now: datetime) -> bool:
+    """Whether the conference differs from what was last mailed in a way mails must tell."""
+    if mailing is None or mailing.sequence != conference.sequence:
+        return True
+    if conference.status is ConferenceStatus.CANCELLED:
+        return False
+    current = {recipient.key for recipient in invited(conference)}
+    return current != {recipient.key for recipient in mailing.recipients} and is_live(
+        conference, now
+    )
+
+
+def plan_mailing(
+    conference: Conference, mailing: Mailing | None, now: datetime, *, resend: bool = False
+) -> MailingPlan:
+    """Who gets an invitation, an update or a cancellation now.
+
+    First mailing: everyone is invited. Later: people added are invited, people removed get
+    a cancellation, everyone else gets an update when the SEQUENCE grew. `resend` invites
+    everyone again (`fs-conf conference invite`). A cancelled conference sends a cancellation
+    to everyone who holds an invitation. A conference that is over sends nothing.
+    """
+    held = {recipient.key: recipient for recipient in (mailing.recipients if mailing else ())}
+    if conference.status is ConferenceStatus.CANCELLED:
+        current = {_email_key(p): p for p in conference.participants if p.email}
+        cancel = tuple(current.get(key) or _stub(recipient) for key, recipient in held.items())
+        return MailingPlan(cancel=cancel)
+    if not is_live(conference, now):
+        return MailingPlan(recipients=tuple(held.values()))
+    people = [p for p in conference.participants if p.email]
+    keys = {_email_key(p) for p in people}
+    removed = tuple(_stub(recipient) for key, recipient in held.items() if key not in keys)
+    recipients = invited(conference)
+    if mailing is None or resend:
+        return MailingPlan(invite=tuple(people), cancel=removed, recipients=recipients)
+    added = tuple(p for p in people if _email_key(p) not in held)
+    kept = tuple(p for p in people if _email_key(p) in held)
+    update = kept if conference.sequence != mailing.sequence else ()
+    return MailingPlan(invite=added, update=update, cancel=removed, recipients=recipients)
+
+
+def _email_key(participant: Participant) -> str:
+    return (participant.email or "").lower()
+
+
+def _stub(recipient: Recipient) -> Participant:
+    """A former participant, enough to address a cancellation to."""
+    return Participant(name=recipient.name, email=recipient.email)
+
+
+def _id(conference: Conference) -> int:
+    if conference.id is None:
+        raise ValueError(f"conference {conference.title!r} is not stored (it has no id)")
+    return conference.id

@@ -1,0 +1,237 @@
+"""The scheduler's loop: plan from the store, run what is due, sleep until the next due time.
+
+`Scheduler.run()` runs in its own greenlet inside `fs-conf serve` until `stop()`. Each turn:
+
+1. plan again if the data changed: `PRAGMA data_version` of the scheduler's own SQLite
+   connection moves whenever another connection (the IVR, the web API, the CLI in another
+   process) committed, so the check is one cheap query and the plan (conferences, marks,
+   recurrences) is only recomputed when it moved, after the scheduler's own work, after
+   `wake()`, and before the planning horizon runs out;
+2. run the tasks that are due (`fs_conf.scheduler.actions`); a task that fails is tried again
+   after a back-off that doubles from `RETRY_SECONDS` up to `MAX_RETRY`;
+3. hand due mails to the outbox (`deliver_due`: retries of failed mails are its business; the
+   loop wakes for their retry time);
+4. sleep until the next due task, mail retry or re-plan, but at most `CHANGE_CHECK_SECONDS`
+   (2 s): that is how soon a conference created by another process is seen. `wake()` ends
+   the sleep at once.
+
+Nothing is kept only in memory: the plan is derived from the store and every task is marked
+done there (see `fs_conf.scheduler.actions`), so a restart carries on where it stopped. The
+back-off of failing tasks is the only memory, and a restart just retries them at once.
+
+Give the scheduler its own `Store` (its own connection): `data_version` does not move for
+commits made through the connection it is asked on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import gevent
+import gevent.event
+import gevent.pool
+
+from fs_conf.config import Config
+from fs_conf.esl import InboundESL
+from fs_conf.ivr.room import RoomController
+from fs_conf.mail.outbox import deliver_due
+from fs_conf.mail.transport import Transport
+from fs_conf.scheduler.actions import Actions, Outcome, RoomEnder
+from fs_conf.scheduler.mailing import Mailer, Offload
+from fs_conf.scheduler.plan import HORIZON, LOOKBACK, Markers, Task, due, next_due, plan
+from fs_conf.store import Clock, Store, utc_now
+
+log = logging.getLogger(__name__)
+
+CHANGE_CHECK_SECONDS = 2.0
+"""Longest sleep: how soon changes by other processes are noticed (one PRAGMA query)."""
+RETRY_SECONDS = 10.0
+MAX_RETRY = timedelta(hours=1)
+MAX_PASSES = 20
+"""Rounds of running due tasks and planning again per turn (follow-ups such as the
+attendance report after the end come due within one turn)."""
+MARKS_WINDOW = LOOKBACK + timedelta(days=2)
+"""Marks are read for occurrences starting this far back: the lookback plus the longest an
+occurrence lasts (24 hours) with room for extensions."""
+
+Wait = Callable[[gevent.event.Event, float], object]
+"""Sleeps until the event is set or the seconds passed (tests pass one that moves a fake clock)."""
+
+
+def _event_wait(event: gevent.event.Event, seconds: float) -> object:
+    return event.wait(seconds)
+
+
+def _threadpool(
+    func: Callable[..., object], args: tuple = (), kwargs: dict | None = None
+) -> object:
+    return gevent.get_hub().threadpool.apply(func, args, kwargs)
+
+
+class Scheduler:
+    """Sends the mails, places the call-outs and warns and ends the rooms; see the module
+    docstring. `esl` is the inbound connection `fs-conf serve` keeps up (the IVR server's);
+    `rooms` ends rooms (the IVR server's RoomController; by default one of its own);
+    `ivr_address` is where FreeSWITCH reaches the IVR for call-outs (default
+    `freeswitch.socket`)."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        esl: InboundESL,
+        transport: Transport,
+        clock: Clock = utc_now,
+        *,
+        rooms: RoomEnder | None = None,
+        ivr_address: tuple[str, int] | None = None,
+        wait: Wait = _event_wait,
+        offload: Offload = _threadpool,
+        check_seconds: float = CHANGE_CHECK_SECONDS,
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._transport = transport
+        self._clock = clock
+        self._wait = wait
+        self._check_seconds = check_seconds
+        self._wakeup = gevent.event.Event()
+        self._calls = gevent.pool.Group()
+        socket = config.freeswitch.socket
+        self._actions = Actions(
+            config,
+            store,
+            esl,
+            Mailer(config, store, offload),
+            rooms if rooms is not None else RoomController(config, store, esl, clock),
+            ivr_address or (socket.host, socket.port),
+            self._calls,
+        )
+        self._tasks: list[Task] = []
+        self._planned_at: datetime | None = None
+        self._version: int | None = None
+        self._stale = True
+        self._stopping = False
+        self._failures: dict[object, tuple[int, datetime]] = {}
+        self.plan_count = 0
+        """How many plans were computed (the loop's work is visible in tests and benchmarks)."""
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Loop until `stop()`; call in a greenlet of its own."""
+        self._stopping = False
+        log.info("scheduler running")
+        while not self._stopping:
+            self._wakeup.clear()
+            try:
+                seconds = self.tick()
+            except Exception:
+                log.exception("scheduler turn failed; trying again in %ss", RETRY_SECONDS)
+                seconds = RETRY_SECONDS
+            if not self._stopping:
+                self._wait(self._wakeup, seconds)
+        log.info("scheduler stopped")
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """End the loop and the call-outs still waiting for an answer."""
+        self._stopping = True
+        self._wakeup.set()
+        self._calls.kill(timeout=timeout)
+
+    def wake(self) -> None:
+        """Plan again and run what is due now (for changes made in this process)."""
+        self._stale = True
+        self._wakeup.set()
+
+    @property
+    def tasks(self) -> list[Task]:
+        """The current plan, earliest first."""
+        return list(self._tasks)
+
+    # -- one turn --------------------------------------------------------------------------------
+
+    def tick(self) -> float:
+        """One turn: plan if needed, run due tasks, deliver mail; returns seconds to sleep."""
+        now = self._clock()
+        self._plan_if_changed(now)
+        self._run_due(now)
+        self._deliver(now)
+        return self._sleep_seconds(self._clock())
+
+    def _plan_if_changed(self, now: datetime) -> None:
+        version = self._store.data_version()
+        planned = self._planned_at
+        if (
+            self._stale
+            or version != self._version
+            or planned is None
+            or now >= planned + HORIZON / 2
+            or now < planned
+        ):
+            self._version = version
+            self._plan(now)
+
+    def _plan(self, now: datetime) -> None:
+        since = now - MARKS_WINDOW
+        markers = Markers(
+            done=frozenset(self._store.tasks_done(since)),
+            mailings=self._store.mailings(),
+            ended=self._store.ended_occurrences(since),
+        )
+        conferences = self._store.list_conferences(include_cancelled=True)
+        self._tasks = plan(conferences, markers, now, self._config)
+        self._planned_at = now
+        self._stale = False
+        self.plan_count += 1
+        log.debug("planned %d tasks", len(self._tasks))
+
+    def _run_due(self, now: datetime) -> None:
+        for _ in range(MAX_PASSES):
+            ready = [task for task in due(self._tasks, now) if self._may_try(task, now)]
+            if not ready:
+                return
+            for task in ready:
+                self._run(task, now)
+            self._plan(now)
+
+    def _run(self, task: Task, now: datetime) -> None:
+        try:
+            outcome = self._actions.run(task, now)
+        except Exception:
+            log.exception("conference %s: %s %s failed", task.conference.id, task.kind, task.name)
+            outcome = Outcome.RETRY
+        if outcome is Outcome.RETRY:
+            attempts = self._failures.get(task.key, (0, now))[0] + 1
+            delay = min(timedelta(seconds=RETRY_SECONDS * 2 ** (attempts - 1)), MAX_RETRY)
+            self._failures[task.key] = (attempts, now + delay)
+        else:
+            self._failures.pop(task.key, None)
+
+    def _may_try(self, task: Task, now: datetime) -> bool:
+        failure = self._failures.get(task.key)
+        return failure is None or failure[1] <= now
+
+    def _deliver(self, now: datetime) -> None:
+        next_attempt = self._store.outbox_next_attempt()
+        if next_attempt is not None and next_attempt <= now:
+            summary = deliver_due(self._store, self._transport, now, self._config)
+            log.info(
+                "mail: %d sent, %d to retry, %d failed",
+                summary.sent,
+                summary.retried,
+                summary.failed,
+            )
+
+    def _sleep_seconds(self, now: datetime) -> float:
+        moments = [next_due(self._tasks, now)]
+        moments += [retry_at for _, retry_at in self._failures.values()]
+        moments.append(self._store.outbox_next_attempt())
+        if self._planned_at is not None:
+            moments.append(self._planned_at + HORIZON / 2)
+        wake_at = min((moment for moment in moments if moment is not None), default=None)
+        if wake_at is None:
+            return self._check_seconds
+        return max(0.0, min((wake_at - now).total_seconds(), self._check_seconds))

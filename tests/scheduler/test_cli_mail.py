@@ -1,0 +1,100 @@
+"""`fs-conf conference invite` and `fs-conf outbox`, through `main()`."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from fs_conf.cli import main
+from fs_conf.config import load_config
+from fs_conf.mail.outbox import deliver_due
+from fs_conf.mail.transport import FolderTransport
+from fs_conf.store import open_store
+
+CREATE = [
+    "conference", "create", "--title", "Planning", "--start", "2099-03-04T10:00",
+    "--timezone", "Europe/Berlin", "--duration", "60",
+    "--participant", "Ann Admin <ann@example.org>;phone=1001;moderator",
+    "--participant", "Bob <bob@example.org>;phone=1002", "--json",
+]  # fmt: skip
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "fs_conf.yaml"
+    path.write_text(
+        f"database: {tmp_path / 'db.sqlite3'}\nmail: {{folder: {tmp_path / 'mail'}}}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def invoke(
+    capsys: pytest.CaptureFixture[str], config_file: Path, *args: str
+) -> tuple[int, str, str]:
+    status = main(["--config", str(config_file), *args])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def created(capsys: pytest.CaptureFixture[str], config_file: Path) -> int:
+    status, out, _ = invoke(capsys, config_file, *CREATE)
+    assert status == 0
+    return int(json.loads(out)["id"])
+
+
+def test_invite_queues_invitations_and_the_outbox_lists_them(
+    capsys: pytest.CaptureFixture[str], config_file: Path
+) -> None:
+    conference_id = created(capsys, config_file)
+    status, out, _ = invoke(
+        capsys, config_file, "conference", "invite", str(conference_id), "--json"
+    )
+    assert status == 0 and json.loads(out) == {"id": conference_id, "queued": 2, "sequence": 0}
+    status, out, _ = invoke(capsys, config_file, "outbox", "--json")
+    rows = json.loads(out)
+    assert status == 0
+    assert sorted((r["kind"], r["recipient"], r["status"], r["sequence"]) for r in rows) == [
+        ("invitation", "ann@example.org", "pending", 0),
+        ("invitation", "bob@example.org", "pending", 0),
+    ]
+    status, out, _ = invoke(capsys, config_file, "outbox")
+    assert status == 0 and len(out.splitlines()) == 2 and "bob@example.org" in out
+
+
+def test_inviting_again_raises_the_sequence_and_delivered_mails_leave_the_list(
+    capsys: pytest.CaptureFixture[str], config_file: Path
+) -> None:
+    conference_id = created(capsys, config_file)
+    invoke(capsys, config_file, "conference", "invite", str(conference_id))
+    config = load_config(config_file)
+    with open_store(config.database) as store:
+        deliver_due(store, FolderTransport(config.mail.folder), datetime.now(UTC), config)
+    status, out, _ = invoke(capsys, config_file, "conference", "invite", str(conference_id))
+    assert status == 0 and "Queued 2 invitations" in out and "sequence 1" in out
+    _, out, _ = invoke(capsys, config_file, "outbox", "--json")
+    assert sorted((r["status"], r["sequence"]) for r in json.loads(out)) == [("pending", 1)] * 2
+    _, out, _ = invoke(capsys, config_file, "outbox", "--all", "--json")
+    assert sorted((r["status"], r["sequence"]) for r in json.loads(out)) == [
+        ("pending", 1),
+        ("pending", 1),
+        ("sent", 0),
+        ("sent", 0),
+    ]
+
+
+def test_invite_names_what_is_wrong(capsys: pytest.CaptureFixture[str], config_file: Path) -> None:
+    status, _, err = invoke(capsys, config_file, "conference", "invite", "42")
+    assert status == 1 and "conference 42" in err
+    conference_id = created(capsys, config_file)
+    invoke(capsys, config_file, "conference", "cancel", str(conference_id))
+    status, _, err = invoke(capsys, config_file, "conference", "invite", str(conference_id))
+    assert status == 2 and "cancelled" in err and err.count("\n") == 1
+
+
+def test_an_empty_outbox_says_so(capsys: pytest.CaptureFixture[str], config_file: Path) -> None:
+    status, out, _ = invoke(capsys, config_file, "outbox")
+    assert status == 0 and out.strip() == "No mails waiting or failed."
