@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -458,6 +459,24 @@ def _check(invocation: Invocation) -> int:
     return 0 if all(result.ok for result in results) else ValidationError.exit_status
 
 
+def register_serve_command(groups: CommandGroups) -> None:
+    add_command(
+        groups.top, "serve", _serve, "run the IVR, the Event Socket client and the scheduler"
+    )
+
+
+def _serve(invocation: Invocation) -> int:
+    # Imported here: serving pulls in the whole voice stack, which no other command needs.
+    from fs_conf.serve import serve
+
+    config = invocation.config
+    logging.basicConfig(
+        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    serve(config)
+    return 0
+
+
 def register_demo_command(groups: CommandGroups) -> None:
     add_command(groups.top, "demo", _demo, "run a sample scenario on built-in defaults")
 
@@ -555,6 +574,7 @@ Registrar = Callable[[CommandGroups], Any]
 REGISTRARS: tuple[Registrar, ...] = (
     register_conference_commands,
     register_check_command,
+    register_serve_command,
     register_demo_command,
     register_mail_commands,
 )

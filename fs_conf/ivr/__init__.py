@@ -3,5 +3,5 @@
 One greenlet per call walks number -> PIN -> role -> dial-in window -> join (flow.py, with the
 pure decisions in resolve.py, the PIN lockout in lockout.py and the voice prompts in
 prompts.py); the room controller acts on moderators' keys inside the room (room.py,
-keypad.py). server.py runs both: `IvrServer` and `run_server(config)` for `fs-conf serve`.
+keypad.py). server.py runs both (`IvrServer`); fs_conf.serve adds the scheduler.
 """

@@ -5,13 +5,12 @@ one `CallFlow` per call in its own greenlet; an exception in one call is logged 
 call only (its socket is closed, which makes FreeSWITCH hang it up). It also keeps the inbound
 Event Socket connection (`freeswitch.esl`) that the `RoomController` needs for the moderators'
 keys, connecting again whenever it drops; calls themselves do not need it, so they keep working
-while it is down. `run_server(config)` runs all of it until SIGINT or SIGTERM.
+while it is down. `fs-conf serve` (fs_conf.serve) runs it together with the scheduler.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from fs_conf.ivr.flow import CallFlow, FlowServices
 from fs_conf.ivr.lockout import Lockout
 from fs_conf.ivr.prompts import Prompts
 from fs_conf.ivr.room import RoomController
-from fs_conf.store import Clock, Store, open_store, utc_now
+from fs_conf.store import Clock, Store, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -150,21 +149,3 @@ class IvrServer:
         """Name recordings belong to one call; any left from a crash are of no use."""
         for stale in self.services.names_dir.glob("*.wav"):
             stale.unlink(missing_ok=True)
-
-
-def run_server(config: Config) -> None:
-    """Run the IVR and the room controller until SIGINT or SIGTERM (`fs-conf serve`)."""
-    stop = gevent.event.Event()
-    handlers = [gevent.signal_handler(sig, stop.set) for sig in (signal.SIGINT, signal.SIGTERM)]
-    store = open_store(config.database)
-    server = IvrServer(config, store)
-    try:
-        server.start()
-        host, port = server.address
-        log.info("fs_conf IVR listening on %s:%s", host, port)
-        stop.wait()
-    finally:
-        server.stop()
-        store.close()
-        for handler in handlers:
-            handler.cancel()

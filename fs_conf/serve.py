@@ -1,0 +1,59 @@
+"""`fs-conf serve`: the IVR socket server, the Event Socket client and the scheduler in one
+process, until SIGINT or SIGTERM.
+
+The IVR (fs_conf.ivr.server) takes the calls FreeSWITCH hands to `freeswitch.socket` and keeps
+the inbound Event Socket connection for the room controller; the scheduler (fs_conf.scheduler)
+uses that same connection for call-outs and room commands, and a store connection of its own,
+so that SQLite's data_version shows it changes made by the IVR and by `fs-conf conference`
+in other processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+
+import gevent
+import gevent.event
+
+from fs_conf.config import Config
+from fs_conf.ivr.server import IvrServer
+from fs_conf.mail.transport import transport_from_config
+from fs_conf.scheduler import Scheduler
+from fs_conf.store import open_store
+
+log = logging.getLogger(__name__)
+
+
+def serve(config: Config) -> None:
+    """Serve calls and run the schedule until SIGINT or SIGTERM; then stop calls politely."""
+    stop = gevent.event.Event()
+    handlers = [gevent.signal_handler(sig, stop.set) for sig in (signal.SIGINT, signal.SIGTERM)]
+    store = open_store(config.database)
+    schedule_store = open_store(config.database)
+    server = IvrServer(config, store)
+    scheduler = Scheduler(
+        config,
+        schedule_store,
+        server.inbound,
+        transport_from_config(config.mail),
+        rooms=server.rooms,
+    )
+    runner = None
+    try:
+        server.start()
+        host, port = server.address
+        log.info("fs_conf serving: IVR socket %s:%s, FreeSWITCH Event Socket %s:%s",
+                 host, port, config.freeswitch.esl.host, config.freeswitch.esl.port)
+        runner = gevent.spawn(scheduler.run)
+        stop.wait()
+        log.info("fs_conf stopping")
+    finally:
+        scheduler.stop()
+        if runner is not None:
+            runner.join(timeout=5.0)
+        server.stop()
+        schedule_store.close()
+        store.close()
+        for handler in handlers:
+            handler.cancel()
