@@ -1,8 +1,10 @@
 """`fs-conf demo`: a sample scenario on the embedded defaults, as a pipeline of steps.
 
 A step is a function `(DemoRun) -> None` that uses and adds to the shared `DemoRun`
-(state.py); `STEPS` is the scenario in order: the sample conference (sample.py), then
-callers through the built-in FreeSWITCH simulator and the IVR, over real TCP (voice.py).
+(state.py); `STEPS` is the scenario in order: the sample conference (sample.py); callers through the
+built-in FreeSWITCH simulator and the IVR, over real TCP (voice.py); the scheduler's mails,
+call-out, warning, end and attendance report, on a demo clock moved from step to step
+(schedule.py).
 The run's folder (SQLite file, mail folder) is kept and printed, so that what the demo
 produced can be looked at afterwards.
 """
@@ -18,8 +20,16 @@ from typing import TextIO
 
 from fs_conf.config import Config, MailConfig, load_config
 from fs_conf.demo.sample import announce_folder, create_sample_conference, print_conference
-from fs_conf.demo.state import DemoRun
-from fs_conf.demo.voice import callers_join, everyone_leaves, moderator_acts, start_voice
+from fs_conf.demo.schedule import (
+    attendance_report,
+    call_out_at_start,
+    conference_ends,
+    list_mails,
+    mail_invitations,
+    warning_before_end,
+)
+from fs_conf.demo.state import DemoClock, DemoRun
+from fs_conf.demo.voice import first_callers_join, late_caller_joins, moderator_acts, start_voice
 from fs_conf.store import open_store
 
 Step = Callable[[DemoRun], None]
@@ -29,9 +39,15 @@ STEPS: tuple[Step, ...] = (
     create_sample_conference,
     print_conference,
     start_voice,
-    callers_join,
+    mail_invitations,
+    first_callers_join,
+    call_out_at_start,
+    late_caller_joins,
     moderator_acts,
-    everyone_leaves,
+    warning_before_end,
+    conference_ends,
+    attendance_report,
+    list_mails,
 )
 
 
@@ -55,8 +71,9 @@ def run_demo(
     """Run `steps` in a new folder (a fresh temporary one unless given); returns 0."""
     folder = folder or Path(tempfile.mkdtemp(prefix="fs-conf-demo-"))
     config = demo_config(folder)
-    with open_store(config.database) as store:
-        run = DemoRun(folder, config, store, now or datetime.now(UTC), out)
+    clock = DemoClock(now or datetime.now(UTC))
+    with open_store(config.database, clock=clock) as store:
+        run = DemoRun(folder, config, store, clock, out)
         with run.closing:
             for step in steps:
                 step(run)

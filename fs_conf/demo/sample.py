@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fs_conf.cli import format_conference
 from fs_conf.conferences import ConferenceRequest, create_conference
 from fs_conf.demo.state import DemoRun
@@ -9,7 +11,8 @@ from fs_conf.demo.state import DemoRun
 SAMPLE_PARTICIPANTS = (
     "Mia Moderator <mia@example.org>;phone=1001;moderator",
     "Paul Participant <paul@example.org>;phone=1002",
-    "Petra Participant <petra@example.org>;phone=+4930555123;call",
+    "Petra Participant <petra@example.org>;phone=+4930555123",
+    "Carl Callee <carl@example.org>;phone=+4930555777;call",
 )
 
 
@@ -20,10 +23,11 @@ def announce_folder(run: DemoRun) -> None:
 
 
 def create_sample_conference(run: DemoRun) -> None:
-    """A conference starting now: one moderator, two participants (one to be called)."""
+    """A conference starting in five minutes: one moderator, two participants who dial in
+    and one whom fs_conf calls at the start."""
     request = ConferenceRequest(
         title="Demo: weekly team call",
-        start=run.now.replace(second=0, microsecond=0).isoformat(),
+        start=(run.now + timedelta(minutes=5)).replace(second=0, microsecond=0).isoformat(),
         duration_minutes=30,
         description="Dial <number> and enter your PIN <pin>.",
         organizer="mia@example.org",

@@ -15,6 +15,18 @@ from fs_conf.store import Store
 
 if TYPE_CHECKING:
     from fs_conf.demo.voice import VoiceStack
+    from fs_conf.scheduler import Scheduler
+
+
+class DemoClock:
+    """The demo's notion of now, shared by the IVR, the store and the scheduler; the steps
+    move it to the start and the end of the sample conference instead of waiting."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 @dataclass
@@ -22,11 +34,16 @@ class DemoRun:
     folder: Path
     config: Config
     store: Store
-    now: datetime
+    clock: DemoClock
     out: TextIO
     conference: Conference | None = None
     voice: VoiceStack | None = None
+    scheduler: Scheduler | None = None
     closing: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+
+    @property
+    def now(self) -> datetime:
+        return self.clock.now
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
@@ -35,6 +52,11 @@ class DemoRun:
         if self.conference is None:
             raise RuntimeError("the sample conference is created by an earlier step")
         return self.conference
+
+    def schedule(self) -> Scheduler:
+        if self.scheduler is None:
+            raise RuntimeError("the scheduler is started by an earlier step")
+        return self.scheduler
 
     def stack(self) -> VoiceStack:
         if self.voice is None:

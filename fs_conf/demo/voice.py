@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import gevent
 
-from fs_conf.conferences import current_occurrence
 from fs_conf.config import SocketConfig
 from fs_conf.demo.state import DemoRun
 from fs_conf.esl import ConferenceAPI, InboundESL
@@ -74,7 +73,7 @@ def start_voice(run: DemoRun) -> None:
             socket=SocketConfig("127.0.0.1", port),
         ),
     )
-    ivr = IvrServer(run.config, run.store)
+    ivr = IvrServer(run.config, run.store, InboundESL, run.clock)
     ivr.start()
     run.closing.callback(ivr.stop)
     if not ivr.wait_rooms_ready(WAIT):
@@ -88,11 +87,23 @@ def start_voice(run: DemoRun) -> None:
     run.say()
 
 
-def callers_join(run: DemoRun) -> None:
-    """Everyone dials the conference number and types their personal PIN."""
-    for participant in run.sample().participants:
-        _dial_in(run, participant)
-    _show_room(run)
+def first_callers_join(run: DemoRun) -> None:
+    """Before the start (dial-in opens early), the moderator and a participant dial in."""
+    moderator, early = _dialling(run)[:2]
+    _dial_in(run, moderator)
+    _dial_in(run, early)
+
+
+def late_caller_joins(run: DemoRun) -> None:
+    """A participant dials in after the start."""
+    _dial_in(run, _dialling(run)[2])
+    show_room(run)
+
+
+def _dialling(run: DemoRun) -> list[Participant]:
+    """The participants who dial in themselves, moderator first."""
+    people = [p for p in run.sample().participants if not p.call]
+    return sorted(people, key=lambda p: p.role is not Role.MODERATOR)
 
 
 def moderator_acts(run: DemoRun) -> None:
@@ -100,13 +111,13 @@ def moderator_acts(run: DemoRun) -> None:
     stack = run.stack()
     conference = run.sample()
     moderator = next(p for p in conference.participants if p.role is Role.MODERATOR)
-    first, last = [p for p in conference.participants if p.role is Role.PARTICIPANT][:2]
+    first, last = _dialling(run)[1:3]
 
     muting = stack.callers[first.name]
     run.say(f"{first.name} presses 0")
     muting.call.press("0")
-    _until(lambda: not muting.call.member.can_speak, f"{first.name} to be muted")
-    _print_heard(run, muting)
+    until(lambda: not muting.call.member.can_speak, f"{first.name} to be muted")
+    print_heard(run, muting)
     run.say(f"   is muted (flags now: {muting.call.member.flags_text()})")
     run.say()
 
@@ -116,63 +127,46 @@ def moderator_acts(run: DemoRun) -> None:
     chair.call.press("*4")
     removed.call.wait_hangup(WAIT)
     chair.call.wait_heard(Prompts.from_config(run.config).file("removed_last"), timeout=WAIT)
-    _print_heard(run, chair)
+    print_heard(run, chair)
     run.say(f"{last.name} was removed:")
-    _print_heard(run, removed)
+    print_heard(run, removed)
     run.say(f"   call ended ({removed.call.hangup_cause})")
     run.say()
-    _show_room(run)
-
-
-def everyone_leaves(run: DemoRun) -> None:
-    """The remaining callers hang up; the attendance fs_conf recorded is printed."""
-    stack = run.stack()
-    for caller in stack.callers.values():
-        if caller.call.alive:
-            run.say(f"{caller.name} hangs up")
-            caller.call.hangup()
-    _until(lambda: stack.ivr.active_calls == 0, "the IVR to finish every call")
-    conference = run.sample()
-    occurrence = current_occurrence(conference, run.now)
-    names = {p.id: p.name for p in conference.participants}
-    run.say()
-    run.say("Attendance recorded by fs_conf:")
-    for stay in run.store.attendance_for(conference.id, occurrence.start):
-        who = names.get(stay.participant_id, "guest")
-        joined = stay.joined_at.strftime("%H:%M:%S.%f")[:-3]
-        left = stay.left_at.strftime("%H:%M:%S.%f")[:-3] if stay.left_at else "(still in)"
-        run.say(f"   {who:<20} {stay.role:<11} from {stay.caller_id:<13} {joined} - {left}")
-    run.say()
+    show_room(run)
 
 
 def _dial_in(run: DemoRun, participant: Participant) -> None:
     stack = run.stack()
     conference = run.sample()
-    run.say(f"{participant.name} ({participant.phone}) dials {conference.number}")
+    run.say(f"{_time(run)} {participant.name} ({participant.phone}) dials {conference.number}")
     call = stack.sim.call(
         conference.number, caller_id=participant.phone or "", caller_name=participant.name
     )
     caller = Caller(participant.name, call)
     stack.callers[participant.name] = caller
     call.wait_heard("conference/conf-pin", timeout=WAIT)
-    _print_heard(run, caller)
+    print_heard(run, caller)
     run.say("   types   their personal PIN and #")
     call.press(participant.pin + "#")
     member = call.wait_member(WAIT)
-    _print_heard(run, caller)
+    print_heard(run, caller)
     role = "moderator" if member.moderator else "participant"
     run.say(f"   is in   room {member.room.name} as {role} (member {member.id})")
     run.say()
 
 
-def _print_heard(run: DemoRun, caller: Caller) -> None:
+def _time(run: DemoRun) -> str:
+    return f"[{run.now:%H:%M}]"
+
+
+def print_heard(run: DemoRun, caller: Caller) -> None:
     heard = caller.call.heard
     for prompt in heard[caller.shown :]:
         run.say(f"   hears   {prompt}")
     caller.shown = len(heard)
 
 
-def _show_room(run: DemoRun) -> None:
+def show_room(run: DemoRun) -> None:
     room = room_name(run.sample().id)
     run.say(f"fs_cli> conference {room} list")
     for row in run.stack().admin.command(room, "list").splitlines():
@@ -180,7 +174,7 @@ def _show_room(run: DemoRun) -> None:
     run.say()
 
 
-def _until(condition: Callable[[], bool], what: str) -> None:
+def until(condition: Callable[[], bool], what: str) -> None:
     with gevent.Timeout(WAIT, False):
         while not condition():
             gevent.sleep(0.01)
