@@ -22,6 +22,7 @@ Logs name the call, caller ID, conference and outcome, never a PIN.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from collections.abc import Callable, Mapping
@@ -167,6 +168,12 @@ class CallFlow:
             self._answer()
             if is_callout(self.session.session_data or {}):
                 admission = answer_callout(self.session, self.services)
+                if admission is not None and admission.participant and admission.participant.phone:
+                    # A call-out's caller ID is the conference's own number (what the callee's
+                    # phone shows); attendance names the number fs_conf called instead.
+                    self.caller = dataclasses.replace(
+                        self.caller, caller_id=admission.participant.phone
+                    )
             else:
                 admission = self._admit()
             if admission is not None:

@@ -127,7 +127,9 @@ def test_the_ivr_lets_a_called_participant_in_after_1(rig: Rig) -> None:
     participant = conference.participants[1]
     assert status_of(rig, conference.id or 0, "Petra Phone") is ParticipantStatus.JOINED
     stays = rig.store.attendance_for(conference.id or 0, START)
-    assert [(s.participant_id, s.left_at) for s in stays] == [(participant.id, None)]
+    assert [(s.participant_id, s.caller_id, s.left_at) for s in stays] == [
+        (participant.id, "1003", None)
+    ]
 
 
 @pytest.mark.parametrize(
