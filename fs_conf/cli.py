@@ -13,16 +13,23 @@ nothing is written in either case. Fields are shown as the flag the user typed.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, NoReturn, TextIO
+from datetime import datetime
+from typing import Any
 
 from fs_conf import __version__, schedule
 from fs_conf.check import default_checks, run_checks
+from fs_conf.commands import (
+    CommandGroups,
+    Invocation,
+    Parser,
+    UsageError,
+    add_command,
+    add_json,
+    conference_id,
+)
 from fs_conf.conferences import (
     ConferenceChanges,
     ConferenceRequest,
@@ -32,11 +39,11 @@ from fs_conf.conferences import (
     current_occurrence,
     update_conference,
 )
-from fs_conf.config import Config, config_path_from_env, load_config
 from fs_conf.errors import FsConfError, ValidationError
 from fs_conf.model import Conference, Role
+from fs_conf.room_commands import register_room_commands
 from fs_conf.scheduler.mailing import Mailer
-from fs_conf.store import OutboxEntry, OutboxStatus, Store, open_store
+from fs_conf.store import OutboxEntry, OutboxStatus
 
 PROG = "fs-conf"
 
@@ -61,72 +68,6 @@ FLAG_OF_FIELD = {
     )
 }
 """Service field names (see fs_conf.conferences) shown as the flags that set them."""
-
-
-class UsageError(FsConfError):
-    """The command line itself is malformed (unknown flag, missing argument)."""
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse that reports mistakes as one line through `UsageError` instead of exiting."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
-
-
-@dataclass
-class Invocation:
-    """One run of a command: its arguments, output, clock, and lazily opened config and store."""
-
-    args: argparse.Namespace
-    out: TextIO
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-    _config: Config | None = field(default=None, repr=False)
-    _store: Store | None = field(default=None, repr=False)
-
-    @property
-    def config(self) -> Config:
-        if self._config is None:
-            self._config = load_config(config_path_from_env(self.args.config))
-        return self._config
-
-    @property
-    def store(self) -> Store:
-        if self._store is None:
-            self._store = open_store(self.config.database)
-        return self._store
-
-    def now(self) -> datetime:
-        return self.clock()
-
-    def print(self, text: str = "") -> None:
-        print(text, file=self.out)
-
-    def print_json(self, value: object) -> None:
-        print(json.dumps(value, indent=2, ensure_ascii=False), file=self.out)
-
-    def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-
-
-Handler = Callable[[Invocation], int]
-
-
-@dataclass(frozen=True)
-class CommandGroups:
-    """Where registrars add commands: at the top (`fs-conf X`) or under `fs-conf conference`."""
-
-    top: argparse._SubParsersAction
-    conference: argparse._SubParsersAction
-
-
-def add_command(
-    group: argparse._SubParsersAction, name: str, handler: Handler, help_text: str
-) -> argparse.ArgumentParser:
-    parser = group.add_parser(name, help=help_text, description=help_text)
-    parser.set_defaults(handler=handler)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -189,15 +130,15 @@ def register_conference_commands(groups: CommandGroups) -> None:
     create.add_argument(
         "--participant", action="append", default=[], metavar="SPEC", help=SPEC_HELP
     )
-    _add_json(create)
+    add_json(create)
 
     listing = add_command(groups.conference, "list", _list, "list conferences")
     listing.add_argument("--all", action="store_true", help="include cancelled conferences")
-    _add_json(listing)
+    add_json(listing)
 
     show = add_command(groups.conference, "show", _show, "show one conference")
     show.add_argument("id", metavar="ID", type=conference_id)
-    _add_json(show)
+    add_json(show)
 
     update = add_command(groups.conference, "update", _update, "change a conference")
     update.add_argument("id", metavar="ID", type=conference_id)
@@ -228,11 +169,11 @@ def register_conference_commands(groups: CommandGroups) -> None:
         metavar="ISO8601",
         help="skip the occurrence starting then",
     )
-    _add_json(update)
+    add_json(update)
 
     cancel = add_command(groups.conference, "cancel", _cancel, "cancel a conference")
     cancel.add_argument("id", metavar="ID", type=conference_id)
-    _add_json(cancel)
+    add_json(cancel)
 
 
 SPEC_HELP = "`Name <email>[;phone=NUMBER][;moderator][;call]` or a phone-book name (repeat)"
@@ -262,17 +203,6 @@ def _add_conference_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-members", type=_count("max_members"), metavar="N", help="0: no limit"
     )
-
-
-def _add_json(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print JSON")
-
-
-def conference_id(text: str) -> int:
-    """An ID argument; anything but a positive whole number is bad input (exit 2)."""
-    if not text.strip().isdigit() or int(text) < 1:
-        raise ValidationError("ID", text, "must be a conference id (a whole number)")
-    return int(text)
 
 
 def _minutes(field_name: str) -> Callable[[str], int]:
@@ -496,12 +426,12 @@ def register_mail_commands(groups: CommandGroups) -> None:
         groups.conference, "invite", _invite, "send the invitations (again) to every participant"
     )
     invite.add_argument("id", metavar="ID", type=conference_id)
-    _add_json(invite)
+    add_json(invite)
     outbox = add_command(
         groups.top, "outbox", _outbox, "list mails not yet delivered, and failed ones"
     )
     outbox.add_argument("--all", action="store_true", help="include delivered mails")
-    _add_json(outbox)
+    add_json(outbox)
 
 
 def _invite(invocation: Invocation) -> int:
@@ -577,4 +507,5 @@ REGISTRARS: tuple[Registrar, ...] = (
     register_serve_command,
     register_demo_command,
     register_mail_commands,
+    register_room_commands,
 )

@@ -36,3 +36,9 @@ class NotFoundError(FsConfError):
         self.kind = kind
         self.key = key
         super().__init__(f"{kind} {key!r} not found")
+
+
+class UnavailableError(FsConfError):
+    """A service fs_conf needs (FreeSWITCH's Event Socket, a mail server) cannot be reached."""
+
+    exit_status = 1
