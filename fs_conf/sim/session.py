@@ -273,13 +273,29 @@ class Session:
         Raises ChannelGone when the channel hangs up and Interrupted on uuid_break. The DTMF
         event fires here, when the key is taken, as in switch_channel_dequeue_dtmf().
         """
-        channel = self.channel
-        if not channel.alive:
+        if not self.channel.alive:
+            raise ChannelGone()
+        key = self.pending_dtmf.popleft() if self.pending_dtmf else self._await_key(call_seconds)
+        if key is not None:
+            self.channel.fire_dtmf(*key)
+        return key
+
+    def wait_key_or_time(self, call_seconds: float | None) -> bool:
+        """Sleep, ending early (True) when a key arrives; the key stays for the next reader."""
+        if not self.channel.alive:
             raise ChannelGone()
         if self.pending_dtmf:
-            digit, source = self.pending_dtmf.popleft()
-            channel.fire_dtmf(digit, source)
-            return digit, source
+            return True
+        key = self._await_key(call_seconds)
+        if key is None:
+            return False
+        self.pending_dtmf.append(key)
+        return True
+
+    def _await_key(self, call_seconds: float | None) -> tuple[str, str] | None:
+        """Take the channel's inbox until a key arrives (None after `call_seconds`), running
+        the commands and calls queued before it; a hangup or uuid_break raises."""
+        channel = self.channel
         deadline = (
             None if call_seconds is None else time.monotonic() + self.ctx.clock.real(call_seconds)
         )
@@ -294,41 +310,11 @@ class Session:
             if item.kind == "break":
                 raise Interrupted()
             if item.kind == "dtmf":
-                digit, source = item.value  # type: ignore[misc]
-                channel.fire_dtmf(digit, source)
-                return digit, source
+                return item.value  # type: ignore[return-value]
             if item.kind == "cmd":
                 self._take_command(item.value)  # type: ignore[arg-type]
                 if not channel.alive:
                     raise ChannelGone()
-            if item.kind == "call":
-                item.value()  # type: ignore[operator]
-
-    def wait_key_or_time(self, call_seconds: float | None) -> bool:
-        """Sleep, ending early (True) when a key arrives; the key stays for the next reader."""
-        channel = self.channel
-        if not channel.alive:
-            raise ChannelGone()
-        if self.pending_dtmf:
-            return True
-        deadline = (
-            None if call_seconds is None else time.monotonic() + self.ctx.clock.real(call_seconds)
-        )
-        while True:
-            timeout = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-            try:
-                item: Inbox = channel.inbox.get(timeout=timeout)
-            except Empty:
-                return False
-            if item.kind == "hangup" or not channel.alive:
-                raise ChannelGone()
-            if item.kind == "break":
-                raise Interrupted()
-            if item.kind == "dtmf":
-                self.pending_dtmf.append(item.value)  # type: ignore[arg-type]
-                return True
-            if item.kind == "cmd":
-                self._take_command(item.value)  # type: ignore[arg-type]
             if item.kind == "call":
                 item.value()  # type: ignore[operator]
 
