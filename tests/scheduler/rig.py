@@ -9,16 +9,12 @@ runs its loop in a greenlet) and mails into a folder.
 from __future__ import annotations
 
 import dataclasses
-import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
-
-import gevent
 
 from fs_conf.config import (
     Config,
@@ -39,37 +35,12 @@ from fs_conf.model import Conference, Participant, Role
 from fs_conf.scheduler import Scheduler
 from fs_conf.sim import Call, SimConfig, Simulator
 from fs_conf.store import Store, open_store
+from tests.ivr.conftest import SHIPPED_CONFERENCE, TIME_SCALE, write_dialplan
 
 from .conftest import START, SetClock
 
-REPO = Path(__file__).resolve().parents[2]
-SHIPPED_DIALPLAN = REPO / "freeswitch" / "dialplan"
-SHIPPED_CONFERENCE = REPO / "freeswitch" / "autoload_configs" / "conference.conf.xml"
-SHIPPED_SOCKET = "127.0.0.1:8084"
-TIME_SCALE = 0.02
-"""One call-second is 20 ms."""
-
 GUEST_PIN = "323456789"
 MODERATOR_PIN = "4234567890"
-
-
-def wait_until(condition: Callable[[], object], timeout: float = 5.0) -> None:
-    """Let the other greenlets run until `condition()` holds; fail after `timeout` s."""
-    with gevent.Timeout(timeout, False):
-        while not condition():
-            gevent.sleep(0.01)
-    assert condition()
-
-
-def write_dialplan(target: Path, port: int) -> Path:
-    if target.exists():
-        shutil.rmtree(target)
-    for source in SHIPPED_DIALPLAN.rglob("*.xml"):
-        copy = target / source.relative_to(SHIPPED_DIALPLAN)
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        text = source.read_text(encoding="utf-8")
-        copy.write_text(text.replace(SHIPPED_SOCKET, f"127.0.0.1:{port}"), encoding="utf-8")
-    return target
 
 
 def rig_config(folder: Path, esl: tuple[str, int], password: str) -> Config:

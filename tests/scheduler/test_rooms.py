@@ -14,9 +14,10 @@ from gevent import Greenlet
 from fs_conf.ivr.callout import prepare_callout
 from fs_conf.model import Conference, Occurrence, ParticipantStatus
 from fs_conf.scheduler.plan import ATTENDANCE_SETTLE
+from tests.ivr.conftest import wait_until
 
 from .conftest import START
-from .rig import GUEST_PIN, MODERATOR_PIN, Rig, build_rig, wait_until
+from .rig import GUEST_PIN, MODERATOR_PIN, Rig, build_rig
 
 END = START + timedelta(hours=1)
 
