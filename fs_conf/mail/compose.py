@@ -34,7 +34,7 @@ from fs_conf.mail.context import (
     person,
     reply_address,
 )
-from fs_conf.mail.ics import Attendee, EventSpec, build_calendar, calendar_timezone
+from fs_conf.mail.ics import Attendee, EventSpec, calendar_frame, calendar_timezone
 from fs_conf.mail.message import (
     Calendar,
     Envelope,
@@ -113,7 +113,8 @@ def _window(conf: Conference, occurrence: Occurrence | None) -> Window:
 
 
 class _Composer:
-    """What all recipients of one build_mails call share: the renderer, times, the VTIMEZONE."""
+    """What all recipients of one build_mails call share: the renderer, times, the calendar
+    serialised once (only its DESCRIPTION is per recipient)."""
 
     def __init__(
         self,
@@ -136,19 +137,18 @@ class _Composer:
         self.recurrence = recurrence
         self.recurrence_id = recurrence_id
         self.key_time = key_time
-        _check_addresses(conf)
-        self.event = self._event() if kind in CALENDAR_KINDS else None
-        self.timezone = calendar_timezone(self.event) if self.event else None
+        self.addresses = _check_addresses(conf)
+        event = self._event() if kind in CALENDAR_KINDS else None
+        self.frame = calendar_frame(event, calendar_timezone(event)) if event else None
 
     def personal(self, participant: Participant) -> OutgoingMail:
         context = self._context(participant)
         calendar = None
-        if self.event is not None:
+        if self.frame is not None:
             description = self.renderer.render(CALENDAR_TEMPLATE, context.variables(html=False))
-            event = replace(self.event, description=description.strip())
-            method = "CANCEL" if event.cancelled else "REQUEST"
-            calendar = Calendar(build_calendar(event, self.timezone), method)
-        address = check_address("participant.email", participant.email or "")
+            method = "CANCEL" if self.frame.event.cancelled else "REQUEST"
+            calendar = Calendar(self.frame.with_description(description.strip()), method)
+        address = self.addresses[participant.email or ""]
         return self._mail(participant.name, address, context, calendar)
 
     def attendance_report(self, records: Sequence[Attendance]) -> list[OutgoingMail]:
@@ -224,15 +224,16 @@ class _Composer:
         )
 
 
-def _check_addresses(conf: Conference) -> None:
-    """Refuse a bad address before anything is rendered (it would end up in headers)."""
+def _check_addresses(conf: Conference) -> dict[str, str]:
+    """Refuse a bad address before anything is rendered (it would end up in headers).
+    Returns each participant e-mail as written -> the bare address mail is sent to."""
     if conf.reply_to:
         check_address("reply_to", conf.reply_to)
     if "@" in conf.organizer:
         check_address("organizer", conf.organizer)
-    for participant in conf.participants:
-        if participant.email:
-            check_address("participant.email", participant.email)
+    return {
+        p.email: check_address("participant.email", p.email) for p in conf.participants if p.email
+    }
 
 
 def check_templates(config: Config) -> list[str]:

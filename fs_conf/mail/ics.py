@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import calendar as monthcal
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
+from icalendar.parser import Contentline
 
 from fs_conf import __version__
 from fs_conf.errors import ValidationError
@@ -86,6 +87,44 @@ def build_calendar(event: EventSpec, timezone: icalendar.Timezone | None) -> byt
         cal.add_component(timezone)
     cal.add_component(_vevent(event, ZoneInfo(event.timezone), timezone is None))
     return cal.to_ical()
+
+
+_DESCRIPTION_SLOT = "fs-conf-description-slot"
+
+
+@dataclass(frozen=True)
+class CalendarFrame:
+    """One event serialised once for all its recipients, split around its DESCRIPTION, the
+    only calendar line that differs per recipient (it carries their PIN).
+
+    `head`/`tail` are None when the slot line was not unique (a title equal to the slot text
+    would put it in the VALARM too); then each recipient's calendar is built in full."""
+
+    event: EventSpec
+    timezone: icalendar.Timezone | None
+    head: bytes | None
+    tail: bytes | None
+
+    def with_description(self, description: str) -> bytes:
+        """Exactly `build_calendar(replace(event, description=description), timezone)`."""
+        if self.head is None or self.tail is None:
+            return build_calendar(replace(self.event, description=description), self.timezone)
+        # The same call icalendar's Component.content_line makes, so the escaping and the
+        # folding at 75 octets are icalendar's own.
+        line = Contentline.from_parts(
+            "DESCRIPTION", icalendar.Parameters(), icalendar.vText(description)
+        )
+        return self.head + line.to_ical() + self.tail
+
+
+def calendar_frame(event: EventSpec, timezone: icalendar.Timezone | None) -> CalendarFrame:
+    """`event` serialised once; `with_description` fills in each recipient's description.
+    `timezone` is `calendar_timezone(event)`."""
+    data = build_calendar(replace(event, description=_DESCRIPTION_SLOT), timezone)
+    parts = data.split(f"\r\nDESCRIPTION:{_DESCRIPTION_SLOT}\r\n".encode())
+    if len(parts) != 2:
+        return CalendarFrame(event, timezone, None, None)
+    return CalendarFrame(event, timezone, parts[0] + b"\r\n", b"\r\n" + parts[1])
 
 
 def _vevent(event: EventSpec, zone: ZoneInfo, utc: bool) -> icalendar.Event:

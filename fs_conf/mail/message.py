@@ -16,17 +16,21 @@ user typed (a title, a name) can start a header of its own.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
+import secrets
+import sys
 from dataclasses import dataclass
 from datetime import datetime
-from email import policy
+from email import policy, quoprimime
 from email.headerregistry import Address
-from email.message import EmailMessage
 from email.utils import format_datetime
+from functools import lru_cache
 
 from fs_conf.errors import ValidationError
 
 POLICY = policy.SMTP
+_CACHED = 256
 CALENDAR_FILENAME = "invite.ics"
 
 
@@ -59,7 +63,7 @@ def one_line(value: str) -> str:
 def message_id(key: str, sender: str) -> str:
     """`<sha256(key)[:32]@sender-domain>`: stable per outbox entry, so a receiver can drop a
     duplicate delivered after a crash between the server's 250 and marking the entry sent."""
-    domain = sender_address(sender).rpartition("@")[2] or "localhost"
+    domain = _sender_domain(sender) or "localhost"
     return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}@{domain}>"
 
 
@@ -67,35 +71,113 @@ def sender_address(sender: str) -> str:
     return parse_address("mail.sender", sender).addr_spec
 
 
+@lru_cache(maxsize=_CACHED)
+def _sender_domain(sender: str) -> str:
+    return sender_address(sender).rpartition("@")[2]
+
+
 def build_message(
     envelope: Envelope, subject: str, text: str, html: str, calendar: Calendar | None
 ) -> bytes:
-    """The complete message as bytes with CRLF line ends, ready for SMTP or a .eml file."""
-    msg = EmailMessage(policy=POLICY)
-    msg["From"] = parse_address("mail.sender", envelope.sender)
-    msg["To"] = _address("participant.email", envelope.recipient_name, envelope.recipient_email)
+    """The complete message as bytes with CRLF line ends, ready for SMTP or a .eml file.
+
+    Written part by part with the email package's own header folding and body encoders, in
+    the layout `EmailMessage.set_content/add_alternative/add_attachment` produce under
+    `policy.SMTP` (the tests compare the two byte for byte); building an `EmailMessage` tree
+    cost several milliseconds per mail, most of the time of a mass invitation."""
+    headers = [
+        _address_header("From", "mail.sender", envelope.sender),
+        _header("To", _address("participant.email", envelope.recipient_name, envelope.recipient_email)),
+    ]
     if envelope.reply_to:
-        msg["Reply-To"] = parse_address("reply_to", envelope.reply_to)
-    msg["Subject"] = one_line(subject)
-    msg["Date"] = format_datetime(envelope.date)
-    msg["Message-ID"] = message_id(envelope.key, envelope.sender)
-    msg["Auto-Submitted"] = "auto-generated"
+        headers.append(_address_header("Reply-To", "reply_to", envelope.reply_to))
+    headers += [
+        _header("Subject", one_line(subject)),
+        _folded("Date", format_datetime(envelope.date)),
+        _header("Message-ID", message_id(envelope.key, envelope.sender)),
+        b"Auto-Submitted: auto-generated\r\n",
+        b"MIME-Version: 1.0\r\n",
+    ]
     # Quoted-printable keeps every part 7-bit, so relays without 8BITMIME pass it unchanged.
-    msg.set_content(text, subtype="plain", cte="quoted-printable")
-    msg.add_alternative(html, subtype="html", cte="quoted-printable")
-    if calendar is not None:
-        # 7bit when the calendar is ASCII (its lines are folded at 75 octets), else base64:
-        # quoted-printable would rewrite every `=` of the iCalendar text.
-        msg.add_alternative(
-            calendar.data.decode("utf-8"),
-            subtype="calendar",
-            params={"method": calendar.method},
-            cte="7bit" if calendar.data.isascii() else "base64",
-        )
-        msg.add_attachment(
-            calendar.data, maintype="application", subtype="ics", filename=CALENDAR_FILENAME
-        )
-    return msg.as_bytes(policy=POLICY)
+    parts = [
+        _TEXT_HEADERS % b"plain" + b"\r\n" + _quoted_printable(text),
+        _TEXT_HEADERS % b"html" + _MIME_VERSION + b"\r\n" + _quoted_printable(html),
+    ]
+    if calendar is None:
+        return _multipart(b"".join(headers), b"alternative", parts)
+    # 7bit when the calendar is ASCII (its lines are folded at 75 octets), else base64:
+    # quoted-printable would rewrite every `=` of the iCalendar text.
+    ascii_calendar = calendar.data.isascii()
+    calendar_body = _lines(calendar.data) if ascii_calendar else _base64(_lines(calendar.data))
+    parts.append(
+        b"Content-Transfer-Encoding: " + (b"7bit" if ascii_calendar else b"base64") + b"\r\n"
+        + _folded("Content-Type", f'text/calendar; charset="utf-8"; method="{calendar.method}"')
+        + _MIME_VERSION + b"\r\n" + calendar_body
+    )
+    alternative = _multipart(b"", b"alternative", parts)
+    attachment = (
+        b"Content-Type: application/ics\r\nContent-Transfer-Encoding: base64\r\n"
+        + _folded("Content-Disposition", f'attachment; filename="{CALENDAR_FILENAME}"')
+        + _MIME_VERSION + b"\r\n" + _base64(calendar.data)
+    )
+    return _multipart(b"".join(headers), b"mixed", [alternative, attachment])
+
+
+_TEXT_HEADERS = b'Content-Type: text/%s; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n'
+_MIME_VERSION = b"MIME-Version: 1.0\r\n"
+_BOUNDARY_WIDTH = len(repr(sys.maxsize - 1))
+
+
+def _header(name: str, value: object) -> bytes:
+    """One header folded as `policy.SMTP` folds it when a message is written."""
+    return POLICY.header_factory(name, value).fold(policy=POLICY).encode("ascii", "surrogateescape")
+
+
+# Sender, reply-to, date and calendar part headers are the same for every mail of a mass
+# invitation; parsing and folding them once per distinct value saves a third of the headers' time.
+@lru_cache(maxsize=_CACHED)
+def _folded(name: str, value: str) -> bytes:
+    return _header(name, value)
+
+
+@lru_cache(maxsize=_CACHED)
+def _address_header(name: str, field: str, text: str) -> bytes:
+    return _header(name, parse_address(field, text))
+
+
+def _multipart(headers: bytes, subtype: bytes, parts: list[bytes]) -> bytes:
+    """Headers, then the parts between boundary lines, as email.generator lays them out."""
+    boundary = _boundary(parts)
+    content_type = _header("Content-Type", f'multipart/{subtype.decode()}; boundary="{boundary}"')
+    delimiter = b"--" + boundary.encode("ascii")
+    body = (b"\r\n" + delimiter + b"\r\n").join(parts)
+    return headers + content_type + b"\r\n" + delimiter + b"\r\n" + body + b"\r\n" + delimiter + b"--\r\n"
+
+
+def _boundary(parts: list[bytes]) -> str:
+    """email.generator's boundary form; a new one while any part contains it."""
+    while True:
+        boundary = "=" * 15 + str(secrets.randbelow(sys.maxsize)).zfill(_BOUNDARY_WIDTH) + "=="
+        if not any(boundary.encode("ascii") in part for part in parts):
+            return boundary
+
+
+def _lines(data: bytes) -> bytes:
+    """Every line ended by CRLF, as the email package normalises a text body."""
+    return b"".join(line + b"\r\n" for line in data.splitlines())
+
+
+def _quoted_printable(text: str) -> bytes:
+    body = b"\n".join(text.encode("utf-8").splitlines()) + b"\n"
+    encoded = quoprimime.body_encode(body.decode("latin-1"), POLICY.max_line_length)
+    return _lines(encoded.encode("ascii"))
+
+
+def _base64(data: bytes) -> bytes:
+    """Base64 in lines of at most `max_line_length`, as email.contentmanager writes it."""
+    step = POLICY.max_line_length // 4 * 3
+    encoded = b"".join(binascii.b2a_base64(data[i : i + step]) for i in range(0, len(data), step))
+    return _lines(encoded)
 
 
 def check_address(field: str, text: str) -> str:
