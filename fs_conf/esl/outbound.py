@@ -522,8 +522,14 @@ class OutboundESLServer:
     def start(self) -> None:
         """Bind and start accepting; an address in use raises OSError."""
         self._stopped.clear()
+        # A listen backlog as deep as the calls we take: FreeSWITCH connects a burst of calls
+        # at once, and gevent's default (128) overflows; the kernel then drops the SYNs and
+        # the calls wait seconds for the retries (bench/sim_load.py shows it).
         self._server = StreamServer(
-            (self.bind_address, self.bind_port), self._handle, spawn=self._pool
+            (self.bind_address, self.bind_port),
+            self._handle,
+            backlog=max(self.max_connections, 128),
+            spawn=self._pool,
         )
         self._server.start()
         log.info("outbound ESL server listening on %s:%s", self.bind_address, self.bound_port)

@@ -78,6 +78,31 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument(
         "--hold", type=float, default=0.0, help="call-seconds to stay in a room before hanging up"
     )
+    load.add_argument(
+        "--key-prompt", default="", help="press the keys when a prompt matching this plays"
+    )
+    load.add_argument(
+        "--measure-app",
+        default="",
+        help="measure from the last key to this application's execute (e.g. conference)",
+    )
+    load.add_argument(
+        "--sound-seconds", type=float, default=1.0, help="call-seconds every prompt plays"
+    )
+    load.add_argument(
+        "--esl", type=host_port, default=("127.0.0.1", 0), help="inbound Event Socket HOST:PORT"
+    )
+    load.add_argument("--password", default="ClueCon")
+    load.add_argument(
+        "--subscribers",
+        type=int,
+        default=0,
+        help="wait for this many ESL clients subscribed to events before calling",
+    )
+    load.add_argument("--conference-config", help="conference.conf.xml")
+    load.add_argument(
+        "--ramp", type=float, default=0.0, help="call-seconds over which the calls start"
+    )
     return parser
 
 
@@ -128,6 +153,14 @@ def load(args: argparse.Namespace) -> int:
         time_scale=args.time_scale,
         call_timeout=args.call_timeout,
         hold=args.hold,
+        key_prompt=args.key_prompt,
+        measure_app=args.measure_app,
+        sound_seconds=args.sound_seconds,
+        esl=args.esl,
+        password=args.password,
+        subscribers=args.subscribers,
+        conference_config=args.conference_config,
+        ramp=args.ramp,
     )
     try:
         report = run_load(options)

@@ -2,9 +2,16 @@
 
 Each call dials `number`, which the load dialplan sends to `socket HOST:PORT async full`
 (the IVR's outbound socket server, running in another process). When the first prompt
-plays, the caller presses `keys` one by one (`w` waits 0.5 s); the latency of a key is the
-time from pressing it to the next command the IVR sends on that call. A call counts as
-completed when it ends (the IVR hangs up or the call joins a room and `--hold` passes).
+plays (or the first matching `key_prompt`, e.g. the PIN prompt after a welcome), the caller
+presses `keys` one by one (`w` waits 0.5 s); the latency of a key is the time from pressing
+it to the next command the IVR sends on that call, or, with `measure_app`, from the last key
+to the `sendmsg execute` of that application (e.g. `conference`: key to join). A call counts
+as completed when it ends (the IVR hangs up or the call joins a room and `--hold` passes);
+calls that became room members count as joined. Every prompt plays `sound_seconds`, so short
+prompts keep the prompt time out of the latency. The simulator's inbound Event Socket listens
+on `esl`; with `subscribers` the calls wait until that many clients subscribed to events (an
+IVR's room controller), so the IVR sees the room events from the first call on. With `ramp`
+the calls start evenly spread over that many call-seconds instead of all at once.
 Everything runs in greenlets of this process: no thread per call.
 """
 
@@ -13,6 +20,7 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +50,14 @@ class LoadOptions:
     call_timeout: float = 30.0
     hold: float = 0.0
     key_gap: float = 0.1
+    key_prompt: str = ""
+    measure_app: str = ""
+    sound_seconds: float = 1.0
+    esl: tuple[str, int] = ("127.0.0.1", 0)
+    password: str = "ClueCon"
+    subscribers: int = 0
+    conference_config: str | None = None
+    ramp: float = 0.0
 
 
 @dataclass
@@ -51,10 +67,19 @@ class LoadReport:
     failed: int = 0
     elapsed: float = 0.0
     latencies: list[float] = field(default_factory=list)
+    joined: int = 0
+    last_join: float = 0.0
+    peak_channels: int = 0
+    measured: str = "next command"
 
     @property
     def calls_per_second(self) -> float:
         return self.completed / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def joins_per_second(self) -> float:
+        """Joins from the first call to the last join (holding time excluded)."""
+        return self.joined / self.last_join if self.last_join > 0 else 0.0
 
     def percentile(self, fraction: float) -> float:
         if not self.latencies:
@@ -66,24 +91,32 @@ class LoadReport:
     def text(self) -> str:
         lines = [
             f"calls: {self.calls} completed: {self.completed} failed: {self.failed}",
-            f"elapsed: {self.elapsed:.2f} s  calls/s: {self.calls_per_second:.1f}",
+            f"elapsed: {self.elapsed:.2f} s  calls/s: {self.calls_per_second:.1f}  "
+            f"peak channels: {self.peak_channels}",
         ]
+        if self.joined:
+            lines.append(
+                f"joined: {self.joined}  joins/s: {self.joins_per_second:.1f} "
+                f"(last join after {self.last_join:.2f} s)"
+            )
         if self.latencies:
             ms = [1000 * self.percentile(p) for p in (0.5, 0.9, 0.99)]
             lines.append(
-                f"key->next command latency ms: p50 {ms[0]:.1f}  p90 {ms[1]:.1f}  "
+                f"key->{self.measured} latency ms: p50 {ms[0]:.1f}  p90 {ms[1]:.1f}  "
                 f"p99 {ms[2]:.1f}  max {1000 * max(self.latencies):.1f}  "
                 f"mean {1000 * statistics.fmean(self.latencies):.1f} (n={len(self.latencies)})"
             )
         else:
-            lines.append("key->next command latency: no key was followed by a command")
+            lines.append(f"key->{self.measured} latency: no key was followed by it")
         return "\n".join(lines)
 
 
 class KeyTimer:
-    """Pairs each key press with the next command the IVR sends on the same call."""
+    """Pairs the last key pressed with the next command the IVR sends on the same call, or
+    with its next `sendmsg execute` of application `app`."""
 
-    def __init__(self) -> None:
+    def __init__(self, app: str = "") -> None:
+        self.app = app.lower()
         self.pending: dict[str, float] = {}
         self.latencies: list[float] = []
 
@@ -91,6 +124,8 @@ class KeyTimer:
         self.pending[uuid] = time.monotonic()
 
     def observe(self, channel: Channel, frame: Frame) -> None:
+        if self.app and (frame.header("execute-app-name") or "").lower() != self.app:
+            return
         started = self.pending.pop(channel.uuid, None)
         if started is not None:
             self.latencies.append(time.monotonic() - started)
@@ -102,30 +137,56 @@ def run_load(options: LoadOptions) -> LoadReport:
             f"load: --calls and --concurrency must be positive "
             f"(got {options.calls}, {options.concurrency})"
         )
+    for name, value in (("--sound-seconds", options.sound_seconds), ("--ramp", options.ramp)):
+        if value < 0:
+            raise ValueError(f"load: {name} must be >= 0 (got {value})")
     with tempfile.TemporaryDirectory() as folder:
         dialplan = Path(folder) / "load.xml"
         dialplan.write_text(DIALPLAN.format(number=options.number, socket=options.socket))
         config = SimConfig(
-            esl_port=0,
+            esl_host=options.esl[0],
+            esl_port=options.esl[1],
+            password=options.password,
             dialplan=dialplan,
+            conference_config=options.conference_config,
             time_scale=options.time_scale,
+            default_sound_seconds=options.sound_seconds,
             max_sessions=max(options.concurrency * 2, 2000),
         )
         with Simulator(config) as sim:
+            _wait_subscribers(sim, options.subscribers, options.call_timeout)
             return _drive(sim, options)
 
 
+def _wait_subscribers(sim: Simulator, count: int, timeout: float) -> None:
+    """Wait until `count` inbound clients are authenticated and subscribed to events."""
+    deadline = time.monotonic() + timeout
+    while count > 0:
+        ready = [c for c in sim.inbound.connections if c.authed and c.sub.enabled]
+        if len(ready) >= count:
+            return
+        if time.monotonic() >= deadline:
+            raise ValueError(
+                f"load: --subscribers {count}: only {len(ready)} ESL client(s) subscribed "
+                f"to events on {sim.esl_address[0]}:{sim.esl_address[1]} within {timeout}s"
+            )
+        gevent.sleep(0.05)
+
+
 def _drive(sim: Simulator, options: LoadOptions) -> LoadReport:
-    timer = KeyTimer()
+    timer = KeyTimer(options.measure_app)
     sim.ctx.command_observers.append(timer.observe)
     report = LoadReport(calls=options.calls)
+    if options.measure_app:
+        report.measured = f"{options.measure_app} command"
     gate = Semaphore(options.concurrency)
     started = time.monotonic()
 
     def one(index: int) -> None:
+        sim.ctx.clock.sleep(options.ramp * index / options.calls)
         with gate:
             call = sim.call(options.number, caller_id=f"{options.caller_prefix}{index:06d}")
-            ok = _run_call(call, options, timer)
+            ok = _run_call(call, options, timer, lambda: _joined(report, started))
             if ok:
                 report.completed += 1
             else:
@@ -134,13 +195,21 @@ def _drive(sim: Simulator, options: LoadOptions) -> LoadReport:
     gevent.joinall([gevent.spawn(one, i) for i in range(options.calls)])
     report.elapsed = time.monotonic() - started
     report.latencies = timer.latencies
+    report.peak_channels = sim.ctx.sessions_peak
     return report
 
 
-def _run_call(call: Call, options: LoadOptions, timer: KeyTimer) -> bool:
+def _joined(report: LoadReport, started: float) -> None:
+    report.joined += 1
+    report.last_join = time.monotonic() - started
+
+
+def _run_call(
+    call: Call, options: LoadOptions, timer: KeyTimer, on_join: Callable[[], None]
+) -> bool:
     deadline = time.monotonic() + options.call_timeout
     try:
-        call.wait_heard("", timeout=options.call_timeout)
+        call.wait_heard(options.key_prompt, timeout=options.call_timeout)
         for key in options.keys:
             if not call.alive:
                 break
@@ -152,6 +221,7 @@ def _run_call(call: Call, options: LoadOptions, timer: KeyTimer) -> bool:
             call.ctx.clock.sleep(options.key_gap)
         while call.alive and time.monotonic() < deadline:
             if call.member is not None and options.hold >= 0:
+                on_join()
                 call.ctx.clock.sleep(options.hold)
                 call.hangup()
                 break
