@@ -265,6 +265,9 @@ class LiveSampler:
         self.rss_at_peak_kib = 0
         self.traced_at_peak = 0
         self.gc = GcPauses()
+        self._baseline_snapshot: tracemalloc.Snapshot | None = None
+        self._peak_snapshot: tracemalloc.Snapshot | None = None
+        self._snapshot_live = 0
         self._greenlet: object = None
 
     def start(self) -> None:
@@ -274,6 +277,7 @@ class LiveSampler:
         self.baseline_cpu = sum(os.times()[:2])
         if tracemalloc.is_tracing():
             self.baseline_traced = tracemalloc.get_traced_memory()[0]
+            self._baseline_snapshot = tracemalloc.take_snapshot()
         gc.callbacks.append(self.gc)
         self._greenlet = gevent.spawn(self._run)
 
@@ -291,6 +295,24 @@ class LiveSampler:
             self.rss_at_peak_kib = proc_status_kib(os.getpid(), "VmRSS")
             if tracemalloc.is_tracing():
                 self.traced_at_peak = tracemalloc.get_traced_memory()[0]
+                # A snapshot costs a pass over the heap: only when the peak grew by half.
+                if live >= 1.5 * self._snapshot_live:
+                    self._peak_snapshot = tracemalloc.take_snapshot()
+                    self._snapshot_live = live
+
+    def top_allocations(self, limit: int = 10) -> list[str]:
+        """Where the memory of the live calls was allocated: the source lines that grew most
+        from the baseline to the peak, per live call (tracing only)."""
+        if self._baseline_snapshot is None or self._peak_snapshot is None:
+            return []
+        diff = self._peak_snapshot.compare_to(self._baseline_snapshot, "lineno")
+        rows = []
+        for stat in diff[:limit]:
+            frame = stat.traceback[0]
+            where = "/".join(Path(frame.filename).parts[-3:])
+            per_call = stat.size_diff / 1024 / max(self._snapshot_live, 1)
+            rows.append(f"{per_call:7.1f} KiB/call  {where}:{frame.lineno}")
+        return rows
 
     def stop(self) -> None:
         if self.gc in gc.callbacks:
@@ -318,6 +340,7 @@ class LiveSampler:
             "gc_seconds": round(self.gc.total, 2),
             "gc_longest_ms": round(1000 * self.gc.longest, 1),
             "gc_full_runs": self.gc.full_runs,
+            "top_allocations": self.top_allocations(),
             **extra,
         }
 

@@ -408,8 +408,10 @@ def main() -> int:
         print(
             f"  tracemalloc: {traced.summary.get('traced_per_call_kib', '?')} KiB of Python heap "
             f"per live call at {traced.summary.get('peak_live', '?')} live calls (RSS delta "
-            f"{traced.summary.get('rss_per_call_kib', '?')} KiB)"
+            f"{traced.summary.get('rss_per_call_kib', '?')} KiB); grown most:"
         )
+        for row in traced.summary.get("top_allocations", []):  # type: ignore[union-attr]
+            print(f"    {row}")
     print_targets(runs, phases)
     return 0
 
