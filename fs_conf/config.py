@@ -8,6 +8,7 @@ dataclasses. Any problem raises `ValidationError` naming the key path and the ba
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import re
 import types
@@ -23,6 +24,9 @@ from fs_conf.ivr.keypad import keypad_from_config
 from fs_conf.ivr.prompts import check_overrides
 
 SECRET_KEYS = frozenset({"password", "api_token"})
+MIN_PIN_LENGTH = 4
+MAX_PIN_LENGTH = 20
+"""The PIN lengths `pins.*_length` may have (fs_conf.pins explains the lower end)."""
 LANGUAGES = ("en", "de")
 
 
@@ -206,9 +210,20 @@ def _build(cls: type, data: object, path: str) -> typing.Any:
     for key, value in data.items():
         key_path = f"{path}.{key}" if path else str(key)
         if key not in known:
-            raise ValidationError(key_path, _shown(key, value), f"unknown key (known: {', '.join(sorted(known))})")
+            raise _unknown_key(key_path, key, known)
         values[key] = _convert(hints[key], value, key_path)
     return cls(**values)
+
+
+def _unknown_key(key_path: str, key: object, known: set[str]) -> ValidationError:
+    """The error for a key fs_conf does not know, naming the closest known one.
+
+    The value is never shown: a misspelt key is most often a misspelt secret
+    (`apitoken: ...`), so its value may well be a password or token.
+    """
+    close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return ValidationError(key_path, str(key), f"unknown key; {hint}known: {', '.join(sorted(known))}")
 
 
 def _convert(hint: object, value: object, path: str) -> object:
@@ -233,7 +248,9 @@ def _convert(hint: object, value: object, path: str) -> object:
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValidationError(path, shown, "must be a number")
-        return float(value)
+        # A whole number stays as written (an int is a float for typing): errors then show
+        # `-1`, as the admin typed it, not `-1.0`.
+        return value
     if hint is str and path.startswith("numbers.") and not isinstance(value, str):
         raise ValidationError(path, value, "write phone numbers in quotes: YAML reads +49... or 030... as a number")
     if hint is str:
@@ -282,36 +299,61 @@ def _check(config: Config) -> None:
         ZoneInfo(config.conference.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValidationError("conference.timezone", config.conference.timezone, "unknown IANA time zone") from exc
-    _positive(config)
+    for path, value, allowed in _ranges(config):
+        allowed.check(path, value)
     keypad_from_config(config.ivr.keypad)
     check_overrides(config.ivr.prompts)
 
 
-def _positive(config: Config) -> None:
-    for path, value, low in (
-        ("pins.guest_length", config.pins.guest_length, 4),
-        ("pins.personal_length", config.pins.personal_length, 4),
-        ("pins.moderator_length", config.pins.moderator_length, 4),
-        ("pins.tries_per_call", config.pins.tries_per_call, 1),
-        ("pins.lockout_failures", config.pins.lockout_failures, 1),
-        ("pins.lockout_window_minutes", config.pins.lockout_window_minutes, 1),
-        ("conference.lead_minutes", config.conference.lead_minutes, 0),
-        ("conference.grace_minutes", config.conference.grace_minutes, 0),
-        ("conference.max_members", config.conference.max_members, 0),
-        ("conference.extend_minutes", config.conference.extend_minutes, 1),
-        ("ivr.pin_timeout_seconds", config.ivr.pin_timeout_seconds, 1),
-        ("ivr.digit_timeout_seconds", config.ivr.digit_timeout_seconds, 1),
-        ("ivr.command_timeout_seconds", config.ivr.command_timeout_seconds, 1),
-        ("mail.retry_seconds", config.mail.retry_seconds, 1),
-        ("mail.give_up_hours", config.mail.give_up_hours, 1),
-        ("scheduler.reminder_minutes", config.scheduler.reminder_minutes, 0),
-        ("scheduler.warn_before_end_minutes", config.scheduler.warn_before_end_minutes, 0),
-        ("scheduler.callout_answer_seconds", config.scheduler.callout_answer_seconds, 1),
-    ):
-        if value < low:
-            raise ValidationError(path, value, f"must be at least {low}")
-    if config.pins.guest_length > 20 or config.pins.moderator_length > 20 or config.pins.personal_length > 20:
-        raise ValidationError("pins", "", "PIN lengths must be at most 20 digits")
+@dataclass(frozen=True)
+class _Range:
+    """The sensible values of one number in the configuration (both ends included)."""
+
+    low: float
+    high: float
+    unit: str = ""
+
+    def check(self, path: str, value: float) -> None:
+        # `not low <= value <= high` also refuses NaN, which YAML reads from `.nan`
+        if not self.low <= value <= self.high:
+            unit = f" {self.unit}" if self.unit else ""
+            raise ValidationError(path, value, f"must be between {self.low:g} and {self.high:g}{unit}")
+
+
+_DAY_MINUTES = 24 * 60
+_WEEK_MINUTES = 7 * _DAY_MINUTES
+
+
+def _ranges(config: Config) -> list[tuple[str, float, _Range]]:
+    """Every count, duration and timeout with its range: lower ends where less makes no
+    sense (a timeout of 0 never waits), upper ends where more is surely a typo (minutes
+    typed as seconds) or undoes a guarantee (more PIN tries make guessing easier)."""
+    pins, conference, ivr, mail, scheduler = (
+        config.pins, config.conference, config.ivr, config.mail, config.scheduler
+    )
+    digits = _Range(MIN_PIN_LENGTH, MAX_PIN_LENGTH, "digits")
+    return [
+        ("freeswitch.esl.timeout", config.freeswitch.esl.timeout, _Range(0.1, 600, "seconds")),
+        ("pins.guest_length", pins.guest_length, digits),
+        ("pins.personal_length", pins.personal_length, digits),
+        ("pins.moderator_length", pins.moderator_length, digits),
+        ("pins.tries_per_call", pins.tries_per_call, _Range(1, 10)),
+        ("pins.lockout_failures", pins.lockout_failures, _Range(1, 1000)),
+        ("pins.lockout_window_minutes", pins.lockout_window_minutes, _Range(1, _WEEK_MINUTES, "minutes")),
+        ("conference.lead_minutes", conference.lead_minutes, _Range(0, _DAY_MINUTES, "minutes")),
+        ("conference.grace_minutes", conference.grace_minutes, _Range(0, _DAY_MINUTES, "minutes")),
+        ("conference.max_members", conference.max_members, _Range(0, 10_000)),
+        ("conference.extend_minutes", conference.extend_minutes, _Range(1, _DAY_MINUTES, "minutes")),
+        ("ivr.pin_timeout_seconds", ivr.pin_timeout_seconds, _Range(1, 300, "seconds")),
+        ("ivr.digit_timeout_seconds", ivr.digit_timeout_seconds, _Range(1, 60, "seconds")),
+        ("ivr.command_timeout_seconds", ivr.command_timeout_seconds, _Range(1, 600, "seconds")),
+        ("mail.smtp.timeout", mail.smtp.timeout, _Range(0.1, 600, "seconds")),
+        ("mail.retry_seconds", mail.retry_seconds, _Range(1, 24 * 3600, "seconds")),
+        ("mail.give_up_hours", mail.give_up_hours, _Range(1, 24 * 365, "hours")),
+        ("scheduler.reminder_minutes", scheduler.reminder_minutes, _Range(0, _WEEK_MINUTES, "minutes")),
+        ("scheduler.warn_before_end_minutes", scheduler.warn_before_end_minutes, _Range(0, _DAY_MINUTES, "minutes")),
+        ("scheduler.callout_answer_seconds", scheduler.callout_answer_seconds, _Range(1, 600, "seconds")),
+    ]
 
 
 def _choice(path: str, value: str, allowed: tuple[str, ...]) -> None:

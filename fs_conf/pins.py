@@ -37,13 +37,13 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from fs_conf.config import PinsConfig
+from fs_conf.config import MAX_PIN_LENGTH, MIN_PIN_LENGTH, PinsConfig
 from fs_conf.errors import ValidationError
 from fs_conf.model import Conference, ConferenceStatus, Participant, Role
 from fs_conf.schedule import ConferenceSchedule
 
-MIN_LENGTH = 4
-MAX_LENGTH = 20
+MIN_LENGTH = MIN_PIN_LENGTH
+MAX_LENGTH = MAX_PIN_LENGTH
 DESIGN_VALID_PINS = 200
 """PINs of one length valid at once on one dialed number that the default lengths are made for."""
 _DIGITS = re.compile(r"[0-9]+")
