@@ -228,11 +228,11 @@ def _check_parts(parts: dict[str, str], text: str, field: str) -> None:
 
 def _number(value: str, key: str, low: int, high: int | None, text: str, field: str) -> int:
     if not re.fullmatch(r"[+-]?\d{1,9}", value):
-        raise ValidationError(field, text, f"{key} must be a whole number (got {value!r})")
+        raise ValidationError(field, text, f"{key} {value!r} is not a whole number")
     number = int(value)
     if number < low or (high is not None and number > high):
         limits = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ValidationError(field, text, f"{key} must be {limits} (got {number})")
+        raise ValidationError(field, text, f"{key} is {number}, it must be {limits}")
     return number
 
 
@@ -242,7 +242,7 @@ def _until_value(value: str, text: str, field: str) -> datetime:
             return datetime.strptime(value, "%Y%m%d")
         return datetime.strptime(value.rstrip("Z"), "%Y%m%dT%H%M%S")
     except ValueError as exc:
-        raise ValidationError(field, text, f"UNTIL is not a real date or time (got {value!r})") from exc
+        raise ValidationError(field, text, f"UNTIL {value!r} is not a real date or time") from exc
 
 
 def _check_byday(parts: dict[str, str], text: str, field: str) -> None:
@@ -250,7 +250,7 @@ def _check_byday(parts: dict[str, str], text: str, field: str) -> None:
     for value in parts["BYDAY"].split(","):
         match = _BYDAY.match(value)
         if not match:
-            raise ValidationError(field, text, f"BYDAY entries are like MO, 2TU or -1FR (got {value!r})")
+            raise ValidationError(field, text, f"BYDAY entry {value!r} is not like MO, 2TU or -1FR")
         if match.group(1) is None:
             continue
         ordinal = int(match.group(1))
@@ -260,7 +260,7 @@ def _check_byday(parts: dict[str, str], text: str, field: str) -> None:
             raise ValidationError(field, text, f"BYDAY with a number ({value}) must not be combined with BYWEEKNO")
         limit = 5 if freq == "MONTHLY" and "BYMONTH" not in parts else 53
         if ordinal == 0 or abs(ordinal) > limit:
-            raise ValidationError(field, text, f"BYDAY position must be 1 to {limit} or -1 to -{limit} (got {value})")
+            raise ValidationError(field, text, f"BYDAY position in {value} must be 1 to {limit} or -1 to -{limit}")
 
 
 def _check_combinations(parts: dict[str, str], freq: str, text: str, field: str) -> None:
