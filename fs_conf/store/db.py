@@ -123,7 +123,13 @@ def schema_version(connection: sqlite3.Connection) -> int:
 def migrate(database: Database, steps: tuple[tuple[str, ...], ...] = MIGRATIONS) -> int:
     """Run the steps the database has not seen yet, each with its version bump in one
     transaction; returns the resulting version. Safe when several processes open at once:
-    the version is re-read under the write lock."""
+    the version is re-read under the write lock.
+
+    Foreign keys are off while steps run, and checked before each step commits: a step
+    that rebuilds a table (SQLite's way to change a primary key) drops the old one, and
+    with foreign keys on that drop would first delete, through ON DELETE CASCADE, every
+    row that refers to it. The pragma only takes effect outside a transaction.
+    """
     with database.reading() as connection:
         version = schema_version(connection)
     if version > len(steps):
@@ -132,13 +138,30 @@ def migrate(database: Database, steps: tuple[tuple[str, ...], ...] = MIGRATIONS)
             f"schema version {version}",
             f"written by a newer fs_conf (this one knows up to version {len(steps)})",
         )
-    while version < len(steps):
-        with database.transaction() as connection:
-            version = schema_version(connection)
-            if version >= len(steps):
-                break
-            for statement in steps[version]:
-                connection.execute(statement)
-            version += 1
-            connection.execute(f"PRAGMA user_version = {version}")
+    if version == len(steps):
+        return version
+    database.connection.execute("PRAGMA foreign_keys = OFF")
+    try:
+        while version < len(steps):
+            with database.transaction() as connection:
+                version = schema_version(connection)
+                if version >= len(steps):
+                    break
+                for statement in steps[version]:
+                    connection.execute(statement)
+                _check_foreign_keys(connection, version + 1)
+                version += 1
+                connection.execute(f"PRAGMA user_version = {version}")
+    finally:
+        database.connection.execute("PRAGMA foreign_keys = ON")
     return version
+
+
+def _check_foreign_keys(connection: sqlite3.Connection, version: int) -> None:
+    broken = connection.execute("PRAGMA foreign_key_check").fetchone()
+    if broken is not None:
+        table, rowid, parent, _ = broken
+        raise sqlite3.IntegrityError(
+            f"migration to schema version {version} leaves row {rowid} of {table}"
+            f" pointing to a missing row of {parent}"
+        )

@@ -8,6 +8,57 @@ order is time order.
 
 from __future__ import annotations
 
+_CONFERENCE_COLUMNS = (
+    "id, uid, title, description, location, organizer, reply_to, start_utc, timezone,"
+    " duration_seconds, lead_seconds, rrule, exdates, number, external_number, guest_pin,"
+    " moderator_pin, sequence, status, options, mailed, created_at, updated_at"
+)
+_CONFERENCES_V4 = """
+    CREATE TABLE conferences_v4 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        uid TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        location TEXT NOT NULL DEFAULT '',
+        organizer TEXT NOT NULL DEFAULT '',
+        reply_to TEXT NOT NULL DEFAULT '',
+        start_utc TEXT NOT NULL,
+        timezone TEXT NOT NULL,
+        duration_seconds INTEGER NOT NULL,
+        lead_seconds INTEGER NOT NULL,
+        rrule TEXT,
+        exdates TEXT NOT NULL DEFAULT '[]',
+        number TEXT NOT NULL,
+        external_number TEXT NOT NULL DEFAULT '',
+        guest_pin TEXT NOT NULL,
+        moderator_pin TEXT NOT NULL,
+        sequence INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL CHECK (status IN ('scheduled', 'cancelled')),
+        options TEXT NOT NULL DEFAULT '{}',
+        mailed INTEGER NOT NULL DEFAULT 0 CHECK (mailed IN (0, 1)),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )
+"""
+_PARTICIPANT_COLUMNS = "id, conference_id, position, name, email, phone, role, pin, call, status"
+_PARTICIPANTS_V4 = """
+    CREATE TABLE participants_v4 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        conference_id INTEGER NOT NULL REFERENCES conferences (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        email TEXT,
+        phone TEXT,
+        role TEXT NOT NULL CHECK (role IN ('moderator', 'participant')),
+        pin TEXT NOT NULL,
+        call INTEGER NOT NULL DEFAULT 0 CHECK (call IN (0, 1)),
+        status TEXT NOT NULL
+            CHECK (status IN ('invited', 'joined', 'left', 'declined', 'no_answer'))
+    )
+"""
+"""Schema version 4's conferences and participants: as before, with AUTOINCREMENT ids.
+Written out here because released steps are never edited."""
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         """
@@ -176,6 +227,37 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             started_at TEXT NOT NULL,
             answered_at TEXT
         )
+        """,
+    ),
+    (
+        # Conference and participant ids are never used twice (AUTOINCREMENT). Without it SQLite
+        # hands the id of the last row deleted to the next one inserted, and what refers to an
+        # id outlives its row: the scheduler's `callout:<participant id>` task marks, mails and
+        # attendance of an earlier participant would be taken for a new one's. SQLite cannot
+        # change a primary key in place, so both tables are rebuilt, every row and id kept
+        # (migrate() turns foreign keys off for this; the references stay valid by name).
+        _CONFERENCES_V4,
+        f"INSERT INTO conferences_v4 ({_CONFERENCE_COLUMNS}) SELECT {_CONFERENCE_COLUMNS} FROM conferences",
+        "DROP TABLE conferences",
+        "ALTER TABLE conferences_v4 RENAME TO conferences",
+        "CREATE INDEX conferences_number ON conferences (number)",
+        "CREATE INDEX conferences_external_number ON conferences (external_number)",
+        _PARTICIPANTS_V4,
+        f"INSERT INTO participants_v4 ({_PARTICIPANT_COLUMNS}) SELECT {_PARTICIPANT_COLUMNS} FROM participants",
+        "DROP TABLE participants",
+        "ALTER TABLE participants_v4 RENAME TO participants",
+        "CREATE INDEX participants_conference ON participants (conference_id, position)",
+        # New ids start above every id still named anywhere, also by a participant removed
+        # before this step whose call-out the scheduler has marked done.
+        """
+        INSERT INTO sqlite_sequence (name, seq) SELECT 'participants', 0
+            WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'participants')
+        """,
+        """
+        UPDATE sqlite_sequence SET seq = MAX(seq, (
+            SELECT COALESCE(MAX(CAST(substr(task, 9) AS INTEGER)), 0) FROM occurrence_tasks
+                WHERE task LIKE 'callout:%'
+        )) WHERE name = 'participants'
         """,
     ),
 )
