@@ -26,6 +26,7 @@ from gevent.queue import Queue
 from fs_conf.sim.channel import Channel, ChannelGone, Interrupted, new_uuid
 from fs_conf.sim.conference_config import ConferenceConfig, Control, Profile
 from fs_conf.sim.headers import Event, Headers, channel_basic_headers
+from fs_conf.sim.truth import switch_true
 
 if TYPE_CHECKING:
     from fs_conf.sim.context import SimContext
@@ -559,7 +560,7 @@ class ConferenceManager:
         enforce = channel.direction == "inbound"
         override = channel.get_var("conference_enforce_security")
         if override is not None:
-            enforce = override.lower() in ("true", "yes", "on", "1", "enabled", "active", "allow")
+            enforce = switch_true(override)
         if not room.locked or not enforce:
             return False
         log.info("Conference %s is locked.", room.name)
@@ -623,7 +624,6 @@ class ConferenceManager:
     def _member_loop(self, member: Member) -> None:
         session = member.session
         matcher = KeyMatcher(member.controls)
-        session.nested_commands = True
         timeout_ms = member.room.profile.get_int("ivr-dtmf-timeout", 500)
         try:
             while member.running and member.channel.alive:
@@ -640,8 +640,6 @@ class ConferenceManager:
                     self._apply_control(member, control)
         except ChannelGone:
             pass
-        finally:
-            session.nested_commands = False
 
     def _apply_control(self, member: Member, control: Control) -> None:
         member.channel.set_var("conference_last_matching_digits", control.digits)

@@ -3,8 +3,12 @@
 switch_core_session_exec() (src/switch_core_session.c) is modelled by `Session.execute`:
 current_application/_data set, CHANNEL_EXECUTE, the app, CHANNEL_EXECUTE_COMPLETE with the
 app's response. Messages queued by `sendmsg` are parsed the way switch_ivr.c
-switch_ivr_parse_event() does (execute with loops, hangup) between applications, in park,
-and, nested, inside the conference application.
+switch_ivr_parse_event() does (execute with loops, hangup): between applications, in park,
+and nested inside any application that waits for input, as switch_ivr_play_file(), the
+conference loop and the other waits call switch_ivr_parse_all_events(). A message sent with
+`event-lock: true` sets CF_EVENT_LOCK while its application runs, and
+switch_core_session_dequeue_private_event() (src/switch_core_session.c) hands out nothing
+from the queue while that flag is set: later messages wait until the locked one is done.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from gevent.queue import Empty
 from fs_conf.sim.channel import Channel, ChannelGone, Inbox, Interrupted, new_uuid
 from fs_conf.sim.expand import expand_variables
 from fs_conf.sim.headers import Event, channel_basic_headers
+from fs_conf.sim.truth import switch_true
 from fs_conf.sim.wire import Frame
 
 if TYPE_CHECKING:
@@ -46,10 +51,12 @@ class Session:
         self.ctx = ctx
         self.channel = channel
         self.apps = apps
+        # Messages taken from the inbox while CF_EVENT_LOCK held them back, in arrival order.
         self.deferred: deque[Frame] = deque()
+        # CF_EVENT_LOCK is set recursively (switch_channel_set_flag_recursive): a count.
+        self.event_locks = 0
         self.pending_dtmf: deque[tuple[str, str]] = deque()
         self.transfer_to: tuple[str, str] | None = None
-        self.nested_commands = False
         self.hangup_after_app = False
         self.greenlet: gevent.Greenlet | None = None
 
@@ -193,7 +200,8 @@ class Session:
 
     # -- messages (sendmsg) --------------------------------------------------------------
     def run_deferred(self) -> None:
-        while self.deferred and self.channel.alive:
+        """Parse the messages held back, oldest first, unless a running one still locks."""
+        while self.deferred and self.channel.alive and not self.event_locks:
             self.handle_message(self.deferred.popleft())
 
     def handle_message(self, frame: Frame) -> None:
@@ -221,7 +229,23 @@ class Session:
         )
 
     def _parse_message(self, frame: Frame) -> None:
-        """switch_ivr_parse_event(): call-command execute (with loops) or hangup."""
+        """switch_ivr_parse_event(): call-command execute (with loops) or hangup.
+
+        `event-lock` locks the queue for as long as this message is parsed. `event-lock-pri`
+        only locks the priority queue, which mod_event_socket never fills (its sendmsg
+        queues with priority SWITCH_FALSE; only mod_sofia's hold music uses it), so it holds
+        no sendmsg back and is not modelled further.
+        """
+        locked = switch_true(frame.header("event-lock"))
+        if locked:
+            self.event_locks += 1
+        try:
+            self._run_message(frame)
+        finally:
+            if locked:
+                self.event_locks -= 1
+
+    def _run_message(self, frame: Frame) -> None:
         command = (frame.header("call-command") or "").lower()
         channel = self.channel
         if command == "hangup":
@@ -233,38 +257,40 @@ class Session:
             arg = frame.header("execute-app-arg")
             if arg is None:
                 arg = frame.body
-            try:
-                loops = int(frame.header("loops") or "1")
-            except ValueError:
-                loops = 1
-            app_uuid = frame.header("Event-UUID")
-            uuid_name = frame.header("event-uuid-name")
-            count = 0
-            while (count < loops or loops < 0) and channel.alive:
-                count += 1
-                channel.set_var("current_loop", count)
-                channel.set_var("total_loops", loops)
-                channel.set_var("app_uuid", app_uuid)
-                channel.set_var("app_uuid_name", uuid_name)
-                channel.set_var("current_loop", count)
-                channel.set_var("total_loops", loops)
-                started = time.monotonic()
-                if not self.execute(app, arg):
-                    break
-                if time.monotonic() - started < self.ctx.clock.real(0.5):
-                    break
-            channel.set_var("current_loop", None)
-            channel.set_var("total_loops", None)
+            self._execute_loops(frame, app, arg)
             self.apply_pending_hangup()
 
+    def _execute_loops(self, frame: Frame, app: str, arg: str) -> None:
+        """`loops` runs the application again while each run lasts at least 0.5 s."""
+        channel = self.channel
+        try:
+            loops = int(frame.header("loops") or "1")
+        except ValueError:
+            loops = 1
+        app_uuid = frame.header("Event-UUID")
+        uuid_name = frame.header("event-uuid-name")
+        count = 0
+        while (count < loops or loops < 0) and channel.alive:
+            count += 1
+            channel.set_var("app_uuid", app_uuid)
+            channel.set_var("app_uuid_name", uuid_name)
+            channel.set_var("current_loop", count)
+            channel.set_var("total_loops", loops)
+            started = time.monotonic()
+            if not self.execute(app, arg):
+                break
+            if time.monotonic() - started < self.ctx.clock.real(0.5):
+                break
+        channel.set_var("current_loop", None)
+        channel.set_var("total_loops", None)
+
     def _take_command(self, frame: Frame) -> None:
-        command = (frame.header("call-command") or "").lower()
-        if command == "hangup":
-            self.handle_message(frame)
-        elif self.nested_commands and command == "execute":
-            self.handle_message(frame)
-        else:
+        """A message that arrived while an application waits: parsed now, nested in it, as
+        switch_ivr_parse_all_events() does, unless a locked message holds the queue."""
+        if self.event_locks:
             self.deferred.append(frame)
+        else:
+            self.handle_message(frame)
 
     # -- waiting for input --------------------------------------------------------------
     def next_input(self, call_seconds: float | None) -> tuple[str, str] | None:
@@ -300,6 +326,9 @@ class Session:
             None if call_seconds is None else time.monotonic() + self.ctx.clock.real(call_seconds)
         )
         while True:
+            self.run_deferred()
+            if not channel.alive:
+                raise ChannelGone()
             timeout = None if deadline is None else max(deadline - time.monotonic(), 0.0)
             try:
                 item: Inbox = channel.inbox.get(timeout=timeout)
@@ -411,7 +440,7 @@ class Session:
                     digit, source = item.value  # type: ignore[misc]
                     channel.fire_dtmf(digit, source)
                 elif item.kind == "cmd":
-                    self.handle_message(item.value)  # type: ignore[arg-type]
+                    self._take_command(item.value)  # type: ignore[arg-type]
                 elif item.kind == "call":
                     item.value()  # type: ignore[operator]
         finally:

@@ -335,3 +335,94 @@ def test_socket_redirect_sends_the_call_elsewhere() -> None:
             assert seen.get(timeout=5) == "127.0.0.1%3A8084%20async%20full"
     finally:
         ivr.stop()
+
+
+def _execute_frame(app: str, arg: str, uuid: str, lock_header: str = "") -> str:
+    lines = ["sendmsg", "call-command: execute", f"execute-app-name: {app}"]
+    lines += [f"execute-app-arg: {arg}", f"Event-UUID: {uuid}"]
+    if lock_header:
+        lines.append(f"{lock_header}: true")
+    return "\n".join(lines)
+
+
+def _order_after(call: IvrCall, count: int) -> list[str]:
+    """The next `count` CHANNEL_EXECUTE / CHANNEL_EXECUTE_COMPLETE events, as
+    "<name> <Application-UUID>"."""
+    order: list[str] = []
+    while len(order) < count:
+        frame = call.read()
+        event = frame.event if frame.content_type.startswith("text/event") else {}
+        if event.get("Event-Name", "").startswith("CHANNEL_EXECUTE"):
+            order.append(f"{event['Event-Name']} {event['Application-UUID']}")
+    return order
+
+
+def _second_app_during_playback(ivr_sim: Start, lock_header: str) -> list[str]:
+    """A long playback sent with `lock_header`, then `set` while it plays."""
+    seen: Queue = Queue()
+
+    def script(call: IvrCall) -> None:
+        start_session(call)
+        call.run_app("answer")
+        call.command(_execute_frame("playback", "ivr/ivr-welcome.wav", "long", lock_header))
+        call.wait_event("CHANNEL_EXECUTE", Application_UUID="long")
+        call.execute("set", "x=1", "short")
+        seen.put(_order_after(call, 3))
+        call.command("exit")
+
+    sim, _ = ivr_sim(script, default_sound_seconds=30.0)
+    sim.call("3000")
+    return seen.get(timeout=5)
+
+
+def test_event_lock_holds_the_next_execute_until_the_locked_app_ends(ivr_sim: Start) -> None:
+    """CF_EVENT_LOCK: switch_core_session_dequeue_private_event() hands out nothing while
+    the locked message's application runs."""
+    assert _second_app_during_playback(ivr_sim, "event-lock") == [
+        "CHANNEL_EXECUTE_COMPLETE long",
+        "CHANNEL_EXECUTE short",
+        "CHANNEL_EXECUTE_COMPLETE short",
+    ]
+
+
+def test_without_event_lock_the_next_execute_runs_inside_the_playback(ivr_sim: Start) -> None:
+    """switch_ivr_play_file() parses queued messages while it plays: `set` runs nested."""
+    assert _second_app_during_playback(ivr_sim, "") == [
+        "CHANNEL_EXECUTE short",
+        "CHANNEL_EXECUTE_COMPLETE short",
+        "CHANNEL_EXECUTE_COMPLETE long",
+    ]
+
+
+def test_event_lock_pri_alone_holds_no_sendmsg_back(ivr_sim: Start) -> None:
+    """event-lock-pri locks only the priority queue, which sendmsg never fills."""
+    assert _second_app_during_playback(ivr_sim, "event-lock-pri")[0] == "CHANNEL_EXECUTE short"
+
+
+def _hangup_during_playback(ivr_sim: Start, lock_header: str) -> str:
+    """The playback's Application-Response when `sendmsg hangup` arrives while it plays."""
+    seen: Queue = Queue()
+
+    def script(call: IvrCall) -> None:
+        start_session(call)
+        call.run_app("answer")
+        call.command(_execute_frame("playback", "ivr/ivr-welcome.wav", "long", lock_header))
+        call.wait_event("CHANNEL_EXECUTE", Application_UUID="long")
+        call.command("sendmsg\ncall-command: hangup")
+        done = call.wait_event("CHANNEL_EXECUTE_COMPLETE", Application_UUID="long")
+        seen.put(done["Application-Response"])
+        call.command("exit")
+
+    sim, _ = ivr_sim(script, default_sound_seconds=30.0)
+    phone = sim.call("3000")
+    response = seen.get(timeout=5)
+    assert phone.wait_hangup() == "NORMAL_CLEARING"
+    return response
+
+
+def test_locked_playback_finishes_before_a_queued_hangup(ivr_sim: Start) -> None:
+    assert _hangup_during_playback(ivr_sim, "event-lock") == "FILE PLAYED"
+
+
+def test_unlocked_playback_is_cut_by_a_queued_hangup(ivr_sim: Start) -> None:
+    assert _hangup_during_playback(ivr_sim, "") == "PLAYBACK ERROR"
