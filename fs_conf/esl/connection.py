@@ -24,6 +24,7 @@ from fs_conf.esl.frames import Frame, FrameParser, ProtocolError, encode_command
 log = logging.getLogger(__name__)
 
 REPLY_TYPES = ("command/reply", "api/response")
+RECV_BYTES = 65536
 
 
 class ESLError(Exception):
@@ -184,15 +185,11 @@ class Connection:
     def _read_loop(self) -> None:
         reason = "closed by peer"
         try:
-            while True:
-                data = self._sock.recv(65536)
-                if not data:
-                    if self._parser.mid_frame:
-                        reason = f"closed by peer in the middle of a frame ({self._parser.describe_pending()})"
-                        log.warning("%s: %s", self.label, reason)
-                    break
-                for frame in self._parser.feed(data):
-                    self._dispatch(frame)
+            while self._read_some():
+                pass
+            if self._parser.mid_frame:
+                reason = f"closed by peer in the middle of a frame ({self._parser.describe_pending()})"
+                log.warning("%s: %s", self.label, reason)
         except ProtocolError as exc:
             reason = f"protocol error: {exc}"
             log.error("%s: %s", self.label, reason)
@@ -200,6 +197,19 @@ class Connection:
             reason = f"socket error: {exc}"
         finally:
             self.shutdown(reason)
+
+    def _read_some(self) -> bool:
+        """Read what has arrived and dispatch the frames it completes; False at end of stream.
+
+        A method of its own so that the chunk and the last frame (an event with the whole
+        channel data) are not kept alive by the loop while it waits for the next bytes.
+        """
+        data = self._sock.recv(RECV_BYTES)
+        if not data:
+            return False
+        for frame in self._parser.feed(data):
+            self._dispatch(frame)
+        return True
 
     def _dispatch(self, frame: Frame) -> None:
         if frame.content_type in REPLY_TYPES:

@@ -115,3 +115,16 @@ def parse_event(content_type: str, data: bytes) -> Event:
 
 def event_from_frame(frame: Frame) -> Event:
     return parse_event(frame.content_type, frame.body)
+
+
+_NAME_PREFIX = b"Event-Name: "
+
+
+def plain_event_name(frame: Frame) -> str | None:
+    """The Event-Name of a text/event-plain frame without parsing it (switch_event.c writes
+    it as the first header); None when the frame is another kind or does not start so."""
+    body = frame.body
+    if frame.content_type != "text/event-plain" or not body.startswith(_NAME_PREFIX):
+        return None
+    end = body.find(b"\n", len(_NAME_PREFIX))
+    return body[len(_NAME_PREFIX) : end if end >= 0 else None].decode("ascii", errors="replace")

@@ -27,12 +27,14 @@ from gevent import socket
 from gevent.server import StreamServer
 
 from fs_conf.esl.connection import CommandError, Connection, ConnectionLost, ESLTimeout
-from fs_conf.esl.events import EVENT_CONTENT_TYPES, Event, event_from_frame
+from fs_conf.esl.events import EVENT_CONTENT_TYPES, Event, event_from_frame, plain_event_name
 from fs_conf.esl.frames import Frame, ProtocolError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_EXECUTE_TIMEOUT = 300.0
+ROUTED_EVENTS = frozenset({"CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP"})
+"""The events a session acts on itself; one that buffers none parses no others."""
 _VAR_NAME = re.compile(r"[A-Za-z0-9_.]+")
 
 
@@ -65,7 +67,7 @@ class Execution:
         self.app = app
         self.arg = arg
         self.event_uuid = str(uuid.uuid4())
-        self.started: Event | None = None
+        self.started = False
         self._session = session
         self._result: gevent.event.AsyncResult = gevent.event.AsyncResult()
 
@@ -91,7 +93,9 @@ class Execution:
 
 class OutboundSession:
     """One call's socket. `command_timeout` bounds each command's reply; the last
-    `event_buffer` events received stay buffered for `next_event` / `next_dtmf`."""
+    `event_buffer` events received stay buffered for `next_event` / `next_dtmf` (0: none are,
+    for applications that only wait for their executions: with `myevents` every event carries
+    the whole channel data, some 10 KiB, and a call sees dozens of them)."""
 
     def __init__(
         self,
@@ -379,6 +383,8 @@ class OutboundSession:
     def _next_event(
         self, names: str | Iterable[str] | None, timeout: float, *, stop_on_hangup: bool
     ) -> Event | None:
+        if self._events.maxlen == 0:
+            raise ValueError("this session buffers no events (event_buffer=0)")
         wanted = _name_set(names)
         deadline = time.monotonic() + timeout
         while True:
@@ -400,6 +406,8 @@ class OutboundSession:
             disposition = frame.get("Content-Disposition") or "disconnect"
             self._gone(f"disconnect notice ({disposition})")
         elif frame.content_type in EVENT_CONTENT_TYPES:
+            if self._events.maxlen == 0 and not _routed(frame):
+                return
             try:
                 event = event_from_frame(frame)
             except ProtocolError as exc:
@@ -410,7 +418,7 @@ class OutboundSession:
     def _route(self, event: Event) -> None:
         execution = self._executions.get(event.get("Application-UUID") or "")
         if event.name == "CHANNEL_EXECUTE" and execution is not None:
-            execution.started = event
+            execution.started = True
         elif event.name == "CHANNEL_EXECUTE_COMPLETE" and execution is not None:
             del self._executions[execution.event_uuid]
             execution._result.set(event)
@@ -478,7 +486,8 @@ class OutboundESLServer:
     """Accepts FreeSWITCH's socket connections; runs `application(session).run()` per call.
 
     `command_timeout` bounds each command's reply (also the `connect`), `exit_timeout` how
-    long a finished call waits for `+OK bye` before its socket is closed anyway.
+    long a finished call waits for `+OK bye` before its socket is closed anyway,
+    `event_buffer` how many events each session keeps for `next_event` (see OutboundSession).
 
     Built on gevent's StreamServer (accepting on a read watcher, no polling). bind_port=0
     picks a free port, readable as `bound_port` after `start()`.
@@ -493,6 +502,7 @@ class OutboundESLServer:
         *,
         command_timeout: float = 10.0,
         exit_timeout: float = 1.0,
+        event_buffer: int = 1000,
     ) -> None:
         if application is None or not callable(application):
             raise ValueError(
@@ -506,6 +516,7 @@ class OutboundESLServer:
         self.max_connections = max_connections
         self.command_timeout = command_timeout
         self.exit_timeout = exit_timeout
+        self.event_buffer = event_buffer
         self._sessions: set[OutboundSession] = set()
         self._pool = gevent.pool.Pool()
         self._server: StreamServer | None = None
@@ -560,7 +571,9 @@ class OutboundESLServer:
             log.warning("call from %s refused: %d calls already", address, len(self._sessions))
             sock.close()
             return
-        session = OutboundSession(sock, address, command_timeout=self.command_timeout)
+        session = OutboundSession(
+            sock, address, command_timeout=self.command_timeout, event_buffer=self.event_buffer
+        )
         self._sessions.add(session)
         try:
             session.connect()
@@ -572,6 +585,12 @@ class OutboundESLServer:
         finally:
             self._sessions.discard(session)
             session.stop(self.exit_timeout)
+
+
+def _routed(frame: Frame) -> bool:
+    """Whether the session may act on this event frame (an unnamed one may be anything)."""
+    name = plain_event_name(frame)
+    return name is None or name in ROUTED_EVENTS
 
 
 def _word(field_name: str, value: str) -> None:

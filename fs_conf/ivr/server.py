@@ -76,6 +76,9 @@ class IvrServer:
             application=self._application,
             max_connections=max_calls,
             command_timeout=float(config.ivr.command_timeout_seconds),
+            # The flow waits only for its own executions and the hangup, never for other
+            # events: buffering them would hold a call's every event and its channel data.
+            event_buffer=0,
         )
         self._keeper: gevent.Greenlet | None = None
         self._ready = gevent.event.Event()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fs_conf.esl import Event, FrameParser, ProtocolError, encode_command, event_from_frame
-from fs_conf.esl.events import EVENT_CONTENT_TYPES, parse_plain
+from fs_conf.esl.events import EVENT_CONTENT_TYPES, parse_plain, plain_event_name
 
 from .peer import RECORDINGS, event_plain, split_frames
 
@@ -234,3 +234,14 @@ def test_recorded_outbound_stream_splits_the_same_in_the_test_peer() -> None:
     assert [f.body for f in parse_all(data)] == [
         raw.split(b"\n\n", 1)[1] for raw in split_frames(data)
     ]
+
+
+@pytest.mark.parametrize("path", ALL_SAMPLES, ids=lambda p: str(p.relative_to(RECORDINGS)))
+def test_plain_event_name_without_parsing_agrees_with_the_parser(path: Path) -> None:
+    for frame in FrameParser().feed(path.read_bytes()):
+        if frame.content_type in EVENT_CONTENT_TYPES:
+            peeked = plain_event_name(frame)
+            if frame.content_type == "text/event-plain":
+                assert peeked == event_from_frame(frame).name
+            else:
+                assert peeked is None

@@ -5,8 +5,10 @@ Tests named after a greenswitch defect show that defect fixed.
 
 from __future__ import annotations
 
+import gc
 import logging
 import socket as stdlib_socket
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -355,7 +357,7 @@ def test_dtmf_queue_while_conference_runs(serve: Callable) -> None:
         keys = [s.next_dtmf(timeout=2), s.next_dtmf(timeout=2)]
         quiet = s.next_dtmf(timeout=0.05)
         done = room.wait(2)
-        return keys, quiet, room.started is not None, done["Application"]
+        return keys, quiet, room.started, done["Application"]
 
     server, outcome = serve(script)
     peer = dial(server)
@@ -400,6 +402,75 @@ def test_flush_events_and_next_event_by_name(serve: Callable) -> None:
     peer.send(event_plain({"Event-Name": "CHANNEL_PARK", "Unique-ID": UUID}))
     peer.send(event_plain({"Event-Name": "CHANNEL_ANSWER", "Unique-ID": UUID}))
     assert outcome.get(timeout=2) == (1, "CHANNEL_PARK")
+
+
+def test_a_session_without_event_buffer_keeps_no_events_and_still_runs_its_apps(
+    serve: Callable,
+) -> None:
+    parsed: list[str] = []
+
+    def script(s: OutboundSession) -> tuple:
+        original = s._route
+        s._route = lambda event: (parsed.append(event.name), original(event))  # type: ignore[method-assign]
+        done = s.execute("playback", "a.wav", timeout=2)
+        with pytest.raises(ValueError, match="buffers no events"):
+            s.next_event(timeout=0.01)
+        return done["Application-UUID"], s.pending_executions
+
+    server, outcome = serve(script, event_buffer=0)
+    peer = dial(server)
+    app_uuid = command_headers(expect(peer, b"sendmsg\n"))["Event-UUID"]
+    peer.send(event_plain({"Event-Name": "DTMF", "Unique-ID": UUID, "DTMF-Digit": "1"}))
+    peer.send(execute_event("CHANNEL_EXECUTE", "playback", app_uuid))
+    peer.send(execute_event("CHANNEL_EXECUTE_COMPLETE", "playback", app_uuid))
+    assert outcome.get(timeout=2) == (app_uuid, 0)
+    # Only the events the session acts on were parsed at all; the DTMF was skipped unread.
+    assert parsed == ["CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE"]
+
+
+def test_a_session_without_event_buffer_still_sees_the_hangup(serve: Callable) -> None:
+    def script(s: OutboundSession) -> str | None:
+        with pytest.raises(OutboundSessionHasGoneAway):
+            s.execute("playback", "a.wav", timeout=2)
+        return s.hangup_cause
+
+    server, outcome = serve(script, event_buffer=0)
+    peer = dial(server)
+    expect(peer, b"sendmsg\n")
+    peer.send(
+        event_plain({"Event-Name": "CHANNEL_HANGUP", "Unique-ID": UUID, "Hangup-Cause": "NORMAL_CLEARING"})
+    )
+    assert outcome.get(timeout=2) == "NORMAL_CLEARING"
+
+
+def test_the_reader_keeps_no_frame_alive_while_it_waits(serve: Callable) -> None:
+    seen: list[weakref.ref] = []
+    patched, received, release = gevent.event.Event(), gevent.event.Event(), gevent.event.Event()
+
+    def script(s: OutboundSession) -> None:
+        connection = s._connection
+        original = connection._dispatch
+
+        def dispatch(frame: Any) -> None:
+            seen.append(weakref.ref(frame))
+            original(frame)
+            received.set()
+
+        connection._dispatch = dispatch  # type: ignore[method-assign]
+        patched.set()
+        release.wait(2)
+
+    server, outcome = serve(script, event_buffer=0)
+    peer = dial(server)
+    assert patched.wait(2)
+    peer.send(execute_event("CHANNEL_EXECUTE", "playback", "no-such-execution"))
+    assert received.wait(2)
+    gevent.sleep(0.05)
+    gc.collect()
+    # An event frame carries the whole channel data: one kept per call adds up.
+    assert seen and seen[0]() is None
+    release.set()
+    outcome.get(timeout=2)
 
 
 def test_while_connected_as_context_manager_and_decorator(serve: Callable) -> None:
