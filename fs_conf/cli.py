@@ -43,6 +43,7 @@ from fs_conf.errors import FsConfError, ValidationError
 from fs_conf.model import Conference, Role
 from fs_conf.room_commands import register_room_commands
 from fs_conf.scheduler.mailing import Mailer
+from fs_conf.scheduler.rerender import rerender_failed
 from fs_conf.store import OutboxEntry, OutboxStatus
 
 PROG = "fs-conf"
@@ -431,6 +432,9 @@ def register_mail_commands(groups: CommandGroups) -> None:
         groups.top, "outbox", _outbox, "list mails not yet delivered, and failed ones"
     )
     outbox.add_argument("--all", action="store_true", help="include delivered mails")
+    outbox.add_argument(
+        "--retry", action="store_true", help="render again the mails that failed to render"
+    )
     add_json(outbox)
 
 
@@ -449,6 +453,11 @@ def _invite(invocation: Invocation) -> int:
 
 
 def _outbox(invocation: Invocation) -> int:
+    if invocation.args.retry:
+        summary = rerender_failed(invocation.store, invocation.config, invocation.now())
+        if not invocation.args.json:
+            for line in summary.lines():
+                invocation.print(line)
     entries = [
         entry
         for entry in invocation.store.outbox_list()

@@ -5,6 +5,12 @@ participant (the attendance report: for the organizer) and returns them ready fo
 `store.outbox_add`. `check_templates` renders every template with sample data for
 `fs-conf check` and lists the problems, each naming the template file and line.
 
+A template that fails (syntax error, undefined variable, sandbox refusal) raises by default.
+With `keep_failures=True` (the scheduler) each recipient whose mail cannot be built gets an
+`OutgoingMail` without a message whose `error` names the file and line: the outbox stores it
+as failed, so nothing half-built is ever sent and the other recipients' mails still go.
+PINs are blanked out of that reason: a template error can quote a value it looked up.
+
 Which calendar data each kind carries:
 - invitation, update (no occurrence): METHOD:REQUEST for the series (RRULE, EXDATE).
 - update / cancellation with `occurrence` of a recurring conference: that occurrence only,
@@ -75,13 +81,15 @@ def build_mails(
     original_start: datetime | None = None,
     attendance: Sequence[Attendance] = (),
     renderer: Renderer | None = None,
+    keep_failures: bool = False,
 ) -> list[OutgoingMail]:
     """The mails of `kind` for `conf`, one per recipient with an e-mail address.
 
     `occurrence`: the sitting the mail is about (required for reminder and attendance);
     `attendance`: the join records of that sitting (attendance report); `renderer`: reuse
     compiled templates across calls (it must be for `config.language`).
-    Raises ValidationError naming the template file and line if a template fails."""
+    Raises ValidationError naming the template file and line if a template fails, unless
+    `keep_failures`: then that recipient's mail carries the reason in `error` instead."""
     mail_kind = _kind(kind)
     if occurrence is None and mail_kind in (MailKind.REMINDER, MailKind.ATTENDANCE):
         raise ValidationError("occurrence", None, f"a {mail_kind} mail is about one occurrence")
@@ -92,7 +100,9 @@ def build_mails(
     recurrence_id = (original_start or occurrence.start) if occurrence and window.single_occurrence else None
     key_time = (original_start or occurrence.start) if occurrence else None
     recurrence = describe_rrule(conf.rrule, config.language, conf.start) if conf.rrule else ""
-    composer = _Composer(conf, mail_kind, config, now, renderer, window, recurrence, recurrence_id, key_time)
+    composer = _Composer(
+        conf, mail_kind, config, now, renderer, window, recurrence, recurrence_id, key_time, keep_failures
+    )
     if mail_kind is MailKind.ATTENDANCE:
         return composer.attendance_report(attendance)
     return [composer.personal(p) for p in conf.participants if p.email]
@@ -127,6 +137,7 @@ class _Composer:
         recurrence: str,
         recurrence_id: datetime | None,
         key_time: datetime | None,
+        keep_failures: bool,
     ) -> None:
         self.conf = conf
         self.kind = kind
@@ -137,27 +148,48 @@ class _Composer:
         self.recurrence = recurrence
         self.recurrence_id = recurrence_id
         self.key_time = key_time
+        self.keep_failures = keep_failures
         self.addresses = _check_addresses(conf)
         event = self._event() if kind in CALENDAR_KINDS else None
         self.frame = calendar_frame(event, calendar_timezone(event)) if event else None
 
     def personal(self, participant: Participant) -> OutgoingMail:
-        context = self._context(participant)
-        calendar = None
-        if self.frame is not None:
-            description = self.renderer.render(CALENDAR_TEMPLATE, context.variables(html=False))
-            method = "CANCEL" if self.frame.event.cancelled else "REQUEST"
-            calendar = Calendar(self.frame.with_description(description.strip()), method)
         address = self.addresses[participant.email or ""]
-        return self._mail(participant.name, address, context, calendar)
+        try:
+            context = self._context(participant)
+            calendar = None
+            if self.frame is not None:
+                description = self.renderer.render(CALENDAR_TEMPLATE, context.variables(html=False))
+                method = "CANCEL" if self.frame.event.cancelled else "REQUEST"
+                calendar = Calendar(self.frame.with_description(description.strip()), method)
+            return self._mail(participant.name, address, context, calendar)
+        except ValidationError as exc:
+            return self._failed(address, exc)
 
     def attendance_report(self, records: Sequence[Attendance]) -> list[OutgoingMail]:
         organizer = person(self.conf.organizer, self.conf.reply_to)
         if not organizer.email:
             return []
-        report = attendance_vars(self.conf, records, self.window, self.now, self.config.language)
-        context = self._context(None, report)
-        return [self._mail(organizer.name, organizer.email, context, None)]
+        try:
+            report = attendance_vars(self.conf, records, self.window, self.now, self.config.language)
+            context = self._context(None, report)
+            return [self._mail(organizer.name, organizer.email, context, None)]
+        except ValidationError as exc:
+            return [self._failed(organizer.email, exc)]
+
+    def _failed(self, email: str, exc: ValidationError) -> OutgoingMail:
+        """The recipient's mail as a failure record (see the module docstring), or re-raise."""
+        if not self.keep_failures:
+            raise exc
+        return OutgoingMail(
+            conference_id=self.conf.id,
+            recipient=email,
+            kind=self.kind.value,
+            sequence=self.conf.sequence,
+            message=b"",
+            occurrence=self.key_time,
+            error=_without_secrets(str(exc), self.conf),
+        )
 
     def _context(
         self, participant: Participant | None, report: AttendanceVars | None = None
@@ -222,6 +254,14 @@ class _Composer:
             url=conference_url(self.config.web.public_url, conf),
             cancelled=self.kind is MailKind.CANCELLATION,
         )
+
+
+def _without_secrets(text: str, conf: Conference) -> str:
+    """`text` with every PIN of the conference replaced by `***`."""
+    pins = {conf.guest_pin, conf.moderator_pin, *(p.pin for p in conf.participants)}
+    for pin in sorted((pin for pin in pins if pin), key=len, reverse=True):
+        text = text.replace(pin, "***")
+    return text
 
 
 def _check_addresses(conf: Conference) -> dict[str, str]:

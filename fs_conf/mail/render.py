@@ -8,10 +8,16 @@ so an admin overrides exactly the files they copy, and `{% include %}` follows t
 
 Every failure (syntax error, undefined variable, an attempt to reach Python internals) becomes
 a `ValidationError` whose field is `file:line` of the template that failed.
+
+A `Renderer` compiles each template once. A long-running process (the scheduler) holds a
+`CurrentTemplates` instead, which hands out a new `Renderer` whenever a file in
+`templates_dir` was added, changed or removed, so a template the admin fixed is used for the
+next mail without a restart.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +96,45 @@ class Renderer:
 
     def _where(self) -> str:
         return ", ".join(str(p) for p in self.paths)
+
+
+class CurrentTemplates:
+    """The `Renderer` for the admin's templates as they are on disk now (see the module
+    docstring); checking costs one directory listing of the override folders."""
+
+    def __init__(self, templates_dir: str, language: str) -> None:
+        self.templates_dir = templates_dir
+        self.language = language
+        self._stamp: tuple[tuple[str, int, int], ...] | None = None
+        self._renderer: Renderer | None = None
+
+    def renderer(self) -> Renderer:
+        stamp = _overrides_stamp(self.templates_dir, self.language)
+        if self._renderer is None or stamp != self._stamp:
+            self._renderer = Renderer(self.templates_dir, self.language)
+            self._stamp = stamp
+        return self._renderer
+
+
+def _overrides_stamp(templates_dir: str, language: str) -> tuple[tuple[str, int, int], ...]:
+    """Name, modification time and size of every file in the override folders (the
+    built-in templates are part of the installed package and do not change under it)."""
+    if not templates_dir:
+        return ()
+    found = []
+    for folder in (Path(templates_dir) / language, Path(templates_dir)):
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_file():
+                    status = entry.stat()
+                    found.append((entry.path, status.st_mtime_ns, status.st_size))
+            except OSError:
+                continue  # removed while listing: the next check sees it gone
+    return tuple(sorted(found))
 
 
 def _runtime_error(name: str, exc: Exception, problem: str) -> ValidationError:

@@ -2,11 +2,20 @@
 
 `Mailer` renders with `fs_conf.mail.compose.build_mails` (through `offload`, which the
 scheduler points at gevent's thread pool: rendering takes milliseconds per mail and must not
-stall calls) and then, in one transaction, checks that the conference is still what was
-rendered, queues the mails (`store.outbox_add`) and records what was mailed (the mailing mark,
-or the occurrence task as done). A crash therefore leaves either both or neither, and the
+stall calls; templates the admin changes on disk are used from the next mailing on) and
+then, in one transaction, checks that the conference is still what was rendered, queues the
+mails (`store.outbox_add`) and records what was mailed (the mailing mark, or the occurrence
+task as done). A crash therefore leaves either both or neither, and the
 outbox keys make a repeated queueing add nothing. When the conference changed while the mails
 were rendered (the CLI wrote meanwhile), nothing is written and the caller plans again.
+
+A template that fails does not stop the scheduler: each recipient whose mail cannot be
+rendered gets an outbox row marked failed with the template's file and line (and no
+message: nothing is half-sent), queued and marked like any other mail, so the task is done
+and is not retried. Once the admin fixed the template, `fs-conf outbox --retry`
+(`fs_conf.scheduler.rerender`) renders those mails again; `fs-conf conference invite`
+re-sends invitations. `resend` (the CLI, with the admin at the keyboard) refuses instead:
+it raises the template error and writes nothing.
 
 Cancellations never carry a PIN: they are rendered with every PIN blanked, so a person
 removed from a conference cannot learn the guest PIN from the `<pin>` placeholder.
@@ -23,7 +32,7 @@ from typing import Any
 from fs_conf.config import Config
 from fs_conf.errors import NotFoundError, ValidationError
 from fs_conf.mail.compose import MailKind, build_mails
-from fs_conf.mail.render import Renderer
+from fs_conf.mail.render import CurrentTemplates
 from fs_conf.model import (
     Attendance,
     Conference,
@@ -58,20 +67,23 @@ class Mailer:
         self._config = config
         self._store = store
         self._offload = offload
-        self._renderer = Renderer(config.templates_dir, config.language)
+        self._templates = CurrentTemplates(config.templates_dir, config.language)
 
     def mail_changes(self, conference: Conference, mailing: Mailing | None, now: datetime) -> bool:
         """Queue the invitations, updates and cancellations the conference's state calls for
         (`plan_mailing`), with the new mailing mark. False: it changed meanwhile, plan again."""
         plan = plan_mailing(conference, mailing, now)
-        mails = self._render_plan(conference, plan, now)
+        mails = self._render_plan(conference, plan, now, keep_failures=True)
         return self._commit_mailing(conference, conference, mailing, plan, mails, now)
 
     def resend(self, conference_id: int, now: datetime) -> int:
         """Invite everyone again (`fs-conf conference invite`); returns how many invitations
-        were queued (people removed meanwhile get their cancellation too). Once anything was mailed, the SEQUENCE grows, so the new invitations are new
-        mails (a repeat of an old one would be dropped by its outbox key, and by mail
-        programs that drop a Message-ID they have seen) and replace the old calendar entry."""
+        were queued (people removed meanwhile get their cancellation too). Once anything was
+        mailed, the SEQUENCE grows, so the new invitations are new mails (a repeat of an old
+        one would be dropped by its outbox key, and by mail programs that drop a Message-ID
+        they have seen) and replace the old calendar entry. While nothing was (every mail
+        failed to render), the SEQUENCE stays and the invitations take the failed rows' place.
+        A template that fails raises its ValidationError (file and line); nothing is written."""
         for _ in range(RESEND_ATTEMPTS):
             conference = self._store.get_conference(conference_id)
             if conference.status is ConferenceStatus.CANCELLED:
@@ -80,9 +92,9 @@ class Mailer:
                 )
             mailing = self._store.mailing(conference_id)
             target = (
-                conference
-                if mailing is None
-                else replace(conference, sequence=conference.sequence + 1)
+                replace(conference, sequence=conference.sequence + 1)
+                if conference.mailed
+                else conference
             )
             plan = plan_mailing(target, mailing, now, resend=True)
             if not plan.invite:
@@ -91,7 +103,7 @@ class Mailer:
                     conference_id,
                     "nothing to send: the conference is over or nobody has an e-mail address",
                 )
-            mails = self._render_plan(target, plan, now)
+            mails = self._render_plan(target, plan, now, keep_failures=False)
             if self._commit_mailing(conference, target, mailing, plan, mails, now):
                 return sum(1 for mail in mails if mail.kind == MailKind.INVITATION)
         raise ValidationError(
@@ -107,7 +119,9 @@ class Mailer:
         if task.kind not in kinds or task.occurrence is None:
             raise ValueError(f"{task.kind} is not a mail about one occurrence")
         conference = task.conference
-        mails = self._render(conference, kinds[task.kind], now, task.occurrence, attendance)
+        mails = self._render(
+            conference, kinds[task.kind], now, task.occurrence, attendance, keep_failures=True
+        )
         with self._store.transaction():
             if not self._unchanged(conference):
                 return False
@@ -120,20 +134,24 @@ class Mailer:
             task.occurrence.start.isoformat(),
             len(mails),
         )
+        _log_failures(mails)
         return True
 
     # -- rendering -------------------------------------------------------------------------------
 
     def _render_plan(
-        self, conference: Conference, plan: MailingPlan, now: datetime
+        self, conference: Conference, plan: MailingPlan, now: datetime, *, keep_failures: bool
     ) -> list[OutgoingMail]:
         mails: list[OutgoingMail] = []
         for kind, people in ((MailKind.INVITATION, plan.invite), (MailKind.UPDATE, plan.update)):
             if people:
-                mails.extend(_addressed_to(self._render(conference, kind, now), people))
+                rendered = self._render(conference, kind, now, keep_failures=keep_failures)
+                mails.extend(_addressed_to(rendered, people))
         if plan.cancel:
-            cancelled = _without_pins(conference, plan.cancel)
-            mails.extend(self._render(cancelled, MailKind.CANCELLATION, now))
+            cancelled = without_pins(conference, plan.cancel)
+            mails.extend(
+                self._render(cancelled, MailKind.CANCELLATION, now, keep_failures=keep_failures)
+            )
         return mails
 
     def _render(
@@ -143,12 +161,15 @@ class Mailer:
         now: datetime,
         occurrence: Occurrence | None = None,
         attendance: Sequence[Attendance] = (),
+        *,
+        keep_failures: bool,
     ) -> list[OutgoingMail]:
-        return self._offload(
-            build_mails,
-            (conference, kind, self._config, now, occurrence),
-            {"attendance": attendance, "renderer": self._renderer},
-        )
+        options = {
+            "attendance": attendance,
+            "renderer": self._templates.renderer(),
+            "keep_failures": keep_failures,
+        }
+        return self._offload(build_mails, (conference, kind, self._config, now, occurrence), options)
 
     # -- committing ------------------------------------------------------------------------------
 
@@ -178,7 +199,9 @@ class Mailer:
             self._store.save_mailing(
                 Mailing(conference_id, mailed.sequence, plan.recipients, first_seen)
             )
-            if mails and not rendered_from.mailed:
+            # Only a rendered mail counts (from then on a change raises SEQUENCE): while every
+            # mail failed to render, a retry or `invite` sends them under their own keys.
+            if any(not mail.error for mail in mails) and not rendered_from.mailed:
                 self._store.set_mailed(conference_id)
         log.info(
             "conference %s (sequence %d): %d invitations, %d updates, %d cancellations queued",
@@ -188,6 +211,7 @@ class Mailer:
             len(plan.update),
             len(plan.cancel),
         )
+        _log_failures(mails)
         return True
 
     def _unchanged(self, conference: Conference) -> bool:
@@ -212,17 +236,31 @@ def mail_view(conference: Conference) -> Conference:
 
 
 def _addressed_to(mails: list[OutgoingMail], people: Sequence[Participant]) -> list[OutgoingMail]:
+    """The mails to these people (by e-mail address, in any case)."""
     wanted = {(p.email or "").lower() for p in people}
     return [mail for mail in mails if mail.recipient.lower() in wanted]
 
 
-def _without_pins(conference: Conference, people: Sequence[Participant]) -> Conference:
+def without_pins(conference: Conference, people: Sequence[Participant]) -> Conference:
+    """The conference as cancellations show it: to `people`, with no PIN anywhere."""
     return replace(
         conference,
         guest_pin="",
         moderator_pin="",
         participants=[replace(p, pin="") for p in people],
     )
+
+
+def _log_failures(mails: Sequence[OutgoingMail]) -> None:
+    for mail in mails:
+        if mail.error:
+            log.warning(
+                "conference %s: %s to %s not rendered, kept in the outbox as failed: %s",
+                mail.conference_id,
+                mail.kind,
+                mail.recipient,
+                mail.error,
+            )
 
 
 def _stored_id(conference: Conference) -> int:

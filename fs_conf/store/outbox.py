@@ -4,6 +4,16 @@ A message's `key` names what it is (conference, recipient, kind, SEQUENCE and, f
 per-sitting mails, the occurrence), and is unique: queueing the same mail twice, e.g.
 after a restart, adds nothing. The stored message bytes are never rewritten, so a retry
 sends exactly what was first rendered.
+
+A mail that could not be rendered (a broken template) is stored under its key as `failed`,
+with the reason and no message, so nothing of it is ever sent. Rendering it again later
+(`fs_conf.scheduler.rerender`, after the admin fixed the template) is the one way a row
+changes its message: queueing a mail whose key holds such a row replaces the row, and the
+give-up clock starts again from then.
+
+Delivery (`fs_conf.mail.outbox`) is at least once, with the one duplicate a crash can cause
+described there: a mail the server acknowledged in the instant before its `sent` mark was
+committed is sent again after the restart, byte for byte the same (same Message-ID).
 """
 
 from __future__ import annotations
@@ -44,6 +54,9 @@ class OutgoingMail:
     sequence: int
     message: bytes
     occurrence: datetime | None = None
+    error: str = ""
+    """Why the mail could not be rendered (template file and line); then `message` is empty
+    and the mail is stored as failed."""
 
     @property
     def key(self) -> str:
@@ -72,6 +85,11 @@ class OutboxEntry:
     created_at: datetime
     sent_at: datetime | None
 
+    @property
+    def unrendered(self) -> bool:
+        """A mail that failed to render: stored as failed without a message."""
+        return self.status is OutboxStatus.FAILED and not self.message
+
 
 _COLUMNS = (
     "id, key, conference_id, recipient, kind, sequence, occurrence_start_utc, message, status,"
@@ -79,12 +97,25 @@ _COLUMNS = (
 )
 
 
+_INSERT = (
+    "INSERT INTO outbox (key, conference_id, recipient, kind, sequence, occurrence_start_utc,"
+    " message, status, last_error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    # Only a row that failed to render gives way (see the module docstring); any other row
+    # with the key stays as it is, so a mail queued twice is stored and sent once.
+    " ON CONFLICT (key) DO UPDATE SET message = excluded.message, status = excluded.status,"
+    " last_error = excluded.last_error, created_at = excluded.created_at,"
+    " next_attempt_at = NULL WHERE outbox.status = 'failed' AND length(outbox.message) = 0"
+)
+
+
 def insert(connection: sqlite3.Connection, mails: list[OutgoingMail], now: datetime) -> int:
+    """Store the mails whose key is new or holds a mail that failed to render; returns how
+    many rows were added or replaced."""
     added = 0
     for mail in mails:
+        status = OutboxStatus.FAILED if mail.error else OutboxStatus.PENDING
         cursor = connection.execute(
-            "INSERT OR IGNORE INTO outbox (key, conference_id, recipient, kind, sequence,"
-            " occurrence_start_utc, message, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            _INSERT,
             (
                 mail.key,
                 mail.conference_id,
@@ -93,6 +124,8 @@ def insert(connection: sqlite3.Connection, mails: list[OutgoingMail], now: datet
                 mail.sequence,
                 codec.optional_utc_text(mail.occurrence),
                 bytes(mail.message),
+                status.value,
+                mail.error,
                 codec.utc_text(now),
             ),
         )

@@ -197,3 +197,34 @@ def test_folder_delivery(store: Store, tmp_path: Path) -> None:
     files = sorted((tmp_path / "mail-out").iterdir())
     assert len(files) == 3
     assert {f.read_bytes() for f in files} == {e.message for e in store.outbox_list()}
+
+
+def test_a_mail_that_failed_to_render_gives_way_to_its_rendering_only(
+    store: Store, tmp_path: Path
+) -> None:
+    config = make_config(tmp_path, transport="folder")
+    queue(store, config)
+    rendered = {e.recipient: e for e in store.outbox_list()}
+    paul = rendered["paul@example.com"]
+    store.outbox_mark_failed(paul.id, "550 no such user")  # a delivery failure: it keeps its bytes
+    failed = dataclasses.replace(
+        build_mails(store.list_conferences()[0], "invitation", config, NOW)[0],
+        recipient="new@example.org",
+        message=b"",
+        error="invitation.txt:2: template error: 'x' is undefined",
+    )
+    assert store.outbox_add([failed], NOW) == 1
+    entry = by_recipient(store)["new@example.org"]
+    assert (entry.status, entry.message, entry.unrendered) == (OutboxStatus.FAILED, b"", True)
+    assert entry.last_error == failed.error
+    assert deliver_due(store, FolderTransport(tmp_path / "out"), NOW, config).sent == 2
+
+    later = NOW + timedelta(hours=1)
+    fixed = dataclasses.replace(failed, message=b"Subject: fixed\r\n\r\nok\r\n", error="")
+    again = dataclasses.replace(fixed, recipient="paul@example.com", message=b"other bytes")
+    assert store.outbox_add([fixed, again], later) == 1  # paul's row stays as it was
+    entry = by_recipient(store)["new@example.org"]
+    assert (entry.status, entry.message, entry.last_error) == (OutboxStatus.PENDING, fixed.message, "")
+    assert entry.created_at == later  # the give-up time counts from now
+    assert by_recipient(store)["paul@example.com"].message == paul.message
+    assert store.outbox_add([fixed], later) == 0  # queued once

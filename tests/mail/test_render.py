@@ -198,3 +198,27 @@ def test_missing_include_and_broken_piece_name_the_including_line(tmp_path: Path
         build_mails(make_conference(), "invitation", config, NOW)
     assert caught.value.field == f"{tmp_path / '_summary.txt'}:2"
     assert caught.value.value == "{{ conference.title | }}"
+
+
+def test_keep_failures_gives_each_failing_recipient_a_reason_and_no_message(tmp_path: Path) -> None:
+    # Only moderators see the moderator block, so only their mail fails.
+    (tmp_path / "_dialin.txt").write_text(
+        "PIN {{ participant.pin }}\n{% if moderator %}\n{{ moderator.pn }}\n{% endif %}\n"
+    )
+    config = dataclasses.replace(make_config(tmp_path), templates_dir=str(tmp_path))
+    mona, paul = build_mails(make_conference(), "invitation", config, NOW, keep_failures=True)
+    assert (mona.message, paul.error) == (b"", "")
+    assert mona.error.startswith(f"{tmp_path / '_dialin.txt'}:3: template error:")
+    assert mona.key == "7/mona@example.com/invitation/0"
+    assert b"55667788" in paul.message
+
+
+def test_a_failure_reason_never_quotes_a_pin(tmp_path: Path) -> None:
+    # A lookup that fails names the key it looked up: here the participant's PIN.
+    (tmp_path / "invitation.txt").write_text("{{ {}[participant.pin] }}\n")
+    config = dataclasses.replace(make_config(tmp_path), templates_dir=str(tmp_path))
+    with pytest.raises(ValidationError, match="11223344"):  # raised to the admin as it is
+        build_mails(make_conference(), "invitation", config, NOW)
+    mails = build_mails(make_conference(), "invitation", config, NOW, keep_failures=True)
+    assert [m.error.count("***") for m in mails] == [1, 1]
+    assert not any(pin in m.error for m in mails for pin in ("11223344", "55667788"))

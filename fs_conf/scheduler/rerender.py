@@ -1,0 +1,145 @@
+"""Render again the mails that failed to render, once the admin fixed the templates.
+
+A mail whose template failed waits in the outbox as failed, with the template's file and line
+and no message (`fs_conf.scheduler.mailing`). `rerender_failed` (`fs-conf outbox --retry`)
+renders each such mail again from the conference as stored now, under the same outbox key,
+so it is the mail that should have gone out (same SEQUENCE, same Message-ID), and queues it
+in place of the failed row. A template still broken only updates the reason.
+
+A row is left as it is when its mail is out of date:
+- an invitation, update or cancellation of an older SEQUENCE: a later mail replaced it;
+- an invitation or update of a conference that is cancelled or over;
+- a mail to someone who is no longer its recipient (removed, or no longer the organizer);
+- a reminder whose sitting has begun.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from fs_conf.config import Config
+from fs_conf.mail.compose import CALENDAR_KINDS, MailKind, build_mails
+from fs_conf.mail.render import Renderer
+from fs_conf.model import Conference, ConferenceStatus, Occurrence, Participant
+from fs_conf.scheduler.mailing import without_pins
+from fs_conf.scheduler.plan import is_live
+from fs_conf.store import OutboxEntry, OutboxStatus, OutgoingMail, Store
+
+
+@dataclass
+class RerenderSummary:
+    queued: int = 0
+    """Mails rendered and queued for delivery."""
+    failed: list[str] = field(default_factory=list)
+    """`recipient (key): reason` of mails whose template still fails."""
+    skipped: list[str] = field(default_factory=list)
+    """`recipient (key): why` of mails left as they are (out of date)."""
+
+    def lines(self) -> list[str]:
+        """What `fs-conf outbox --retry` prints before the listing."""
+        shown = [f"Rendered again and queued {self.queued} mails."]
+        shown += [f"still failing: {line}" for line in self.failed]
+        shown += [f"left as it is: {line}" for line in self.skipped]
+        return shown
+
+
+def rerender_failed(store: Store, config: Config, now: datetime) -> RerenderSummary:
+    """Render and queue again every mail that failed to render; see the module docstring."""
+    summary = RerenderSummary()
+    renderer = Renderer(config.templates_dir, config.language)
+    failed = [entry for entry in store.outbox_list(OutboxStatus.FAILED) if entry.unrendered]
+    for _, group in itertools.groupby(sorted(failed, key=_batch), key=_batch):
+        entries = list(group)
+        first = entries[0]
+        if first.conference_id is None:
+            _skip(summary, entries, "not a conference's mail")
+            continue
+        conference = store.get_conference(first.conference_id)
+        reason = _out_of_date(conference, first, now)
+        if reason:
+            _skip(summary, entries, reason)
+            continue
+        wanted = {entry.recipient.lower() for entry in entries}
+        mails = _render(store, config, renderer, conference, entries, now)
+        rendered = {m.recipient.lower(): m for m in mails if m.recipient.lower() in wanted}
+        store.outbox_add(list(rendered.values()), now)
+        for entry in entries:
+            mail = rendered.get(entry.recipient.lower())
+            if mail is None:
+                _skip(summary, [entry], "no longer a recipient of this mail")
+            elif mail.error:
+                summary.failed.append(f"{entry.recipient} ({entry.key}): {mail.error}")
+            else:
+                summary.queued += 1
+    return summary
+
+
+def _batch(entry: OutboxEntry) -> tuple[int, str, int, str]:
+    """Mails rendered together: one conference, kind, SEQUENCE and sitting."""
+    occurrence = "" if entry.occurrence is None else entry.occurrence.isoformat()
+    return (entry.conference_id or 0, entry.kind, entry.sequence, occurrence)
+
+
+def _out_of_date(conference: Conference, entry: OutboxEntry, now: datetime) -> str:
+    kind = MailKind(entry.kind)
+    if kind in CALENDAR_KINDS and entry.sequence != conference.sequence:
+        return f"replaced by the mails of sequence {conference.sequence}"
+    if kind in (MailKind.INVITATION, MailKind.UPDATE):
+        if conference.status is ConferenceStatus.CANCELLED:
+            return "the conference is cancelled"
+        if not is_live(conference, now):
+            return "the conference is over"
+    if kind is MailKind.REMINDER and entry.occurrence is not None and entry.occurrence <= now:
+        return "the sitting has begun"
+    return ""
+
+
+def _render(
+    store: Store,
+    config: Config,
+    renderer: Renderer,
+    conference: Conference,
+    entries: Sequence[OutboxEntry],
+    now: datetime,
+) -> list[OutgoingMail]:
+    first = entries[0]
+    kind = MailKind(first.kind)
+    # Reminders and reports carry no calendar: their SEQUENCE is only part of the key.
+    source = replace(conference, sequence=first.sequence)
+    occurrence = None if first.occurrence is None else _sitting(conference, first.occurrence)
+    records = []
+    if kind is MailKind.CANCELLATION:
+        source = without_pins(conference, [_person(conference, e.recipient) for e in entries])
+    elif kind is MailKind.ATTENDANCE and occurrence is not None:
+        records = store.attendance_for(first.conference_id or 0, occurrence.start)
+    return build_mails(
+        source,
+        kind,
+        config,
+        now,
+        occurrence,
+        attendance=records,
+        renderer=renderer,
+        keep_failures=True,
+    )
+
+
+def _sitting(conference: Conference, start: datetime) -> Occurrence:
+    """The sitting starting at `start`, with the extensions it was given."""
+    extension = conference.extensions.get(start, timedelta())
+    return Occurrence(start, start + conference.duration + extension)
+
+
+def _person(conference: Conference, email: str) -> Participant:
+    """The participant with this address, or (removed since) someone known by it alone."""
+    for participant in conference.participants:
+        if (participant.email or "").lower() == email.lower():
+            return participant
+    return Participant(name="", email=email)
+
+
+def _skip(summary: RerenderSummary, entries: Sequence[OutboxEntry], reason: str) -> None:
+    summary.skipped.extend(f"{entry.recipient} ({entry.key}): {reason}" for entry in entries)
