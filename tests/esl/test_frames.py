@@ -241,7 +241,10 @@ def test_plain_event_name_without_parsing_agrees_with_the_parser(path: Path) -> 
     for frame in FrameParser().feed(path.read_bytes()):
         if frame.content_type in EVENT_CONTENT_TYPES:
             peeked = plain_event_name(frame)
-            if frame.content_type == "text/event-plain":
-                assert peeked == event_from_frame(frame).name
-            else:
+            if frame.content_type != "text/event-plain":
                 assert peeked is None
+                continue
+            # None (parse it to know) where the name is not first, as in CUSTOM events.
+            assert peeked in (None, event_from_frame(frame).name)
+            if path.name.startswith(("outbound-", "chan-events-")):
+                assert peeked == event_from_frame(frame).name
