@@ -13,6 +13,7 @@ from typing import NoReturn, TextIO
 
 from fs_conf.config import Config, config_path_from_env, load_config
 from fs_conf.errors import FsConfError, ValidationError
+from fs_conf.scheduler.wake import notify
 from fs_conf.store import Store, open_store
 
 
@@ -61,6 +62,8 @@ class Invocation:
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
+            # After the command's last commit: a running `fs-conf serve` looks at once.
+            notify(self.config.database)
 
 
 Handler = Callable[[Invocation], int]

@@ -145,6 +145,8 @@ class SchedulerConfig:
     """Minutes before the start to mail a reminder; 0 turns reminders off."""
     warn_before_end_minutes: int = 5
     callout_answer_seconds: int = 30
+    safety_check_seconds: int = 60
+    """Longest sleep of the scheduler: changes no one woke it for are seen within this."""
 
 
 @dataclass(frozen=True)
@@ -353,6 +355,7 @@ def _ranges(config: Config) -> list[tuple[str, float, _Range]]:
         ("scheduler.reminder_minutes", scheduler.reminder_minutes, _Range(0, _WEEK_MINUTES, "minutes")),
         ("scheduler.warn_before_end_minutes", scheduler.warn_before_end_minutes, _Range(0, _DAY_MINUTES, "minutes")),
         ("scheduler.callout_answer_seconds", scheduler.callout_answer_seconds, _Range(1, 600, "seconds")),
+        ("scheduler.safety_check_seconds", scheduler.safety_check_seconds, _Range(1, 3600, "seconds")),
     ]
 
 

@@ -4,7 +4,9 @@
 - `mailing`: invitations, updates, cancellations, reminders and attendance reports, each
   queued together with its mark;
 - `actions`: carrying out one task (mails, call-outs, the warning, the end);
-- `run`: the `Scheduler` loop that `fs-conf serve` runs in a greenlet.
+- `run`: the `Scheduler` loop that `fs-conf serve` runs in a greenlet;
+- `wake`: the datagram with which other processes wake it after they changed the database;
+- `rerender`: mails that failed to render, rendered again once the template is fixed.
 """
 
 from fs_conf.scheduler.mailing import Mailer
@@ -19,10 +21,9 @@ from fs_conf.scheduler.plan import (
     plan,
     plan_mailing,
 )
-from fs_conf.scheduler.run import CHANGE_CHECK_SECONDS, Scheduler
+from fs_conf.scheduler.run import Scheduler
 
 __all__ = [
-    "CHANGE_CHECK_SECONDS",
     "Mailer",
     "MailingPlan",
     "Markers",

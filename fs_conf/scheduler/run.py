@@ -11,9 +11,13 @@
    after a back-off that doubles from `RETRY_SECONDS` up to `MAX_RETRY`;
 3. hand due mails to the outbox (`deliver_due`: retries of failed mails are its business; the
    loop wakes for their retry time);
-4. sleep until the next due task, mail retry or re-plan, but at most `CHANGE_CHECK_SECONDS`
-   (2 s): that is how soon a conference created by another process is seen. `wake()` ends
-   the sleep at once.
+4. sleep until the next due task, mail retry or re-plan. It does not poll: while it sleeps,
+   `fs-conf` commands in other processes wake it with a datagram after they commit
+   (`fs_conf.scheduler.wake`, listening while `run()` runs), and `wake()` wakes it for
+   changes made in this process. The longest sleep is `scheduler.safety_check_seconds`
+   (60 s): the bound for changes that wake nobody (another tool writing the database, the
+   IVR's own records such as a moderator ending the room early) and for a wall clock that
+   was set while it slept.
 
 Nothing is kept only in memory: the plan is derived from the store and every task is marked
 done there (see `fs_conf.scheduler.actions`), so a restart carries on where it stopped. The
@@ -41,12 +45,11 @@ from fs_conf.mail.transport import Transport
 from fs_conf.scheduler.actions import Actions, Outcome, RoomEnder
 from fs_conf.scheduler.mailing import Mailer, Offload
 from fs_conf.scheduler.plan import HORIZON, LOOKBACK, Markers, Task, due, next_due, plan
+from fs_conf.scheduler.wake import WakeListener
 from fs_conf.store import Clock, Store, utc_now
 
 log = logging.getLogger(__name__)
 
-CHANGE_CHECK_SECONDS = 2.0
-"""Longest sleep: how soon changes by other processes are noticed (one PRAGMA query)."""
 RETRY_SECONDS = 10.0
 MAX_RETRY = timedelta(hours=1)
 MAX_PASSES = 20
@@ -75,7 +78,8 @@ class Scheduler:
     docstring. `esl` is the inbound connection `fs-conf serve` keeps up (the IVR server's);
     `rooms` ends rooms (the IVR server's RoomController; by default one of its own);
     `ivr_address` is where FreeSWITCH reaches the IVR for call-outs (default
-    `freeswitch.socket`)."""
+    `freeswitch.socket`); `check_seconds` is the longest sleep (default
+    `scheduler.safety_check_seconds`)."""
 
     def __init__(
         self,
@@ -89,15 +93,18 @@ class Scheduler:
         ivr_address: tuple[str, int] | None = None,
         wait: Wait = _event_wait,
         offload: Offload = _threadpool,
-        check_seconds: float = CHANGE_CHECK_SECONDS,
+        check_seconds: float | None = None,
     ) -> None:
         self._config = config
         self._store = store
         self._transport = transport
         self._clock = clock
         self._wait = wait
-        self._check_seconds = check_seconds
+        self._check_seconds = (
+            float(config.scheduler.safety_check_seconds) if check_seconds is None else check_seconds
+        )
         self._wakeup = gevent.event.Event()
+        self._listener = WakeListener(config.database, self._wakeup.set)
         self._calls = gevent.pool.Group()
         socket = config.freeswitch.socket
         self._actions = Actions(
@@ -123,16 +130,20 @@ class Scheduler:
     def run(self) -> None:
         """Loop until `stop()`; call in a greenlet of its own."""
         self._stopping = False
+        self._listener.start()
         log.info("scheduler running")
-        while not self._stopping:
-            self._wakeup.clear()
-            try:
-                seconds = self.tick()
-            except Exception:
-                log.exception("scheduler turn failed; trying again in %ss", RETRY_SECONDS)
-                seconds = RETRY_SECONDS
-            if not self._stopping:
-                self._wait(self._wakeup, seconds)
+        try:
+            while not self._stopping:
+                self._wakeup.clear()
+                try:
+                    seconds = self.tick()
+                except Exception:
+                    log.exception("scheduler turn failed; trying again in %ss", RETRY_SECONDS)
+                    seconds = RETRY_SECONDS
+                if not self._stopping:
+                    self._wait(self._wakeup, seconds)
+        finally:
+            self._listener.stop()
         log.info("scheduler stopped")
 
     def stop(self, timeout: float = 5.0) -> None:

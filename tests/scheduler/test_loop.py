@@ -1,8 +1,10 @@
-"""The scheduler's loop with a fake clock and sleep: it sleeps until the next due time, plans
-again only when the data changed, and hands mails to the transport."""
+"""The scheduler's loop with a fake clock and sleep: it sleeps until the next due time (at most
+the safety interval), plans again only when the data changed, and hands mails to the
+transport. Waking by other processes: test_wake."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,6 +19,7 @@ from fs_conf.config import Config
 from fs_conf.esl import InboundESL
 from fs_conf.mail.transport import FolderTransport
 from fs_conf.scheduler import Scheduler
+from fs_conf.scheduler.run import RETRY_SECONDS
 from fs_conf.store import OutboxStatus, Store, open_store
 
 from .conftest import START, SetClock, conference, make_config
@@ -87,16 +90,21 @@ def test_the_loop_sleeps_until_the_reminder_is_due_and_sends_it_then(
     assert len(list(Path(config.mail.folder).glob("*.eml"))) == 6
 
 
-def test_a_sleep_is_never_longer_than_the_change_check_interval(
-    config: Config, store: Store, offline_esl: InboundESL, clock: SetClock
+def test_with_nothing_due_soon_the_loop_sleeps_the_safety_interval_not_a_poll(
+    tmp_path: Path, store: Store, offline_esl: InboundESL, clock: SetClock
 ) -> None:
+    config = make_config(tmp_path)
+    config = dataclasses.replace(
+        config, scheduler=dataclasses.replace(config.scheduler, safety_check_seconds=90)
+    )
     store.add_conference(conference())
     clock.at(START - timedelta(hours=5))
-    sleep = FakeSleep(clock, store, until=START - timedelta(hours=5) + timedelta(seconds=9))
+    sleep = FakeSleep(clock, store, until=START - timedelta(hours=5) + timedelta(minutes=6))
     scheduler = scheduler_for(config, store, offline_esl, clock, wait=sleep)
     sleep.scheduler = scheduler
     scheduler.run()
-    assert [seconds for _, seconds, _ in sleep.naps] == [2.0] * 5
+    # The reminder is hours away: each sleep is the whole safety interval, four in six minutes.
+    assert [seconds for _, seconds, _ in sleep.naps] == [90.0] * 4
 
 
 def test_the_plan_is_made_again_only_when_another_connection_changed_data(
@@ -148,7 +156,8 @@ def test_room_tasks_wait_for_freeswitch_and_back_off(
     scheduler = scheduler_for(config, store, offline_esl, clock)
     scheduler.tick()
     clock.at(START + timedelta(hours=1))
-    assert scheduler.tick() == 2.0  # the end could not run: retried, the wait stays short
+    # The end could not run: it is retried after RETRY_SECONDS, the sleep ends then.
+    assert scheduler.tick() == RETRY_SECONDS
     assert [t.kind.value for t in scheduler.tasks] == ["end"]
     # The reminder, the call-out and the warning expired unsent while FreeSWITCH was away.
     assert store.tasks_done(START - timedelta(days=1)) == set()
