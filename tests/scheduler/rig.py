@@ -41,6 +41,8 @@ from .conftest import START, SetClock
 
 GUEST_PIN = "323456789"
 MODERATOR_PIN = "4234567890"
+NUMBER = NumbersConfig().internal
+"""The default conference number, the one the shipped dialplan routes to the IVR."""
 
 
 def rig_config(folder: Path, esl: tuple[str, int], password: str) -> Config:
@@ -51,7 +53,7 @@ def rig_config(folder: Path, esl: tuple[str, int], password: str) -> Config:
             socket=SocketConfig(host="127.0.0.1", port=0),
             dial_string="user/{number}",
         ),
-        numbers=NumbersConfig(internal="3000"),
+        numbers=NumbersConfig(internal=NUMBER),
         pins=PinsConfig(guest_length=9, personal_length=9, moderator_length=10),
         ivr=IvrConfig(
             pin_timeout_seconds=20,
@@ -82,7 +84,7 @@ class Rig:
             "start": START,
             "timezone": "Europe/Berlin",
             "duration": timedelta(hours=1),
-            "number": "3000",
+            "number": NUMBER,
             "guest_pin": GUEST_PIN,
             "moderator_pin": MODERATOR_PIN,
             "uid": f"uid-{len(self.store.list_conferences(include_cancelled=True))}@test",
@@ -105,7 +107,7 @@ class Rig:
         return self.store.add_conference(Conference(**values))
 
     def enter(self, pin: str, caller_id: str) -> Call:
-        call = self.sim.call("3000", caller_id=caller_id)
+        call = self.sim.call(NUMBER, caller_id=caller_id)
         call.wait_heard("conference/conf-pin")
         call.press(pin + "#")
         call.wait_member()

@@ -17,7 +17,7 @@ from fs_conf.scheduler.plan import ATTENDANCE_SETTLE
 from tests.ivr.conftest import wait_until
 
 from .conftest import START
-from .rig import GUEST_PIN, MODERATOR_PIN, Rig, build_rig
+from .rig import GUEST_PIN, MODERATOR_PIN, NUMBER, Rig, build_rig
 
 END = START + timedelta(hours=1)
 
@@ -119,7 +119,7 @@ def test_the_ivr_lets_a_called_participant_in_after_1(rig: Rig) -> None:
     placed_like_freeswitch(rig, conference)
     call = phone.wait_call()
     call.wait_heard("ivr/ivr-this_is_a_call_from.wav")
-    for digit in "3000":  # the conference number, said digit by digit
+    for digit in NUMBER:  # the conference number, said digit by digit
         call.wait_heard(f"digits/{digit}.wav")
     call.wait_heard("ivr/ivr-to_accept_press_one.wav")
     call.press("1")
@@ -188,7 +188,7 @@ def test_an_inbound_call_claiming_to_be_a_call_out_is_refused_without_joining(ri
         "fs_conf_conference": str(conference.id),
         "fs_conf_callout_token": "guessed",
     }
-    call = rig.sim.call("3000", caller_id="1003", variables=forged)
+    call = rig.sim.call(NUMBER, caller_id="1003", variables=forged)
     call.wait_heard("conference/conf-goodbye.wav")
     call.wait_hangup()
     assert "conference/conf-pin.wav" not in call.heard and call.member is None
@@ -207,7 +207,7 @@ def test_a_stolen_token_does_not_open_the_room_to_an_inbound_call(rig: Rig) -> N
         "fs_conf_conference": str(conference.id),
         "fs_conf_callout_token": dial.token,
     }
-    call = rig.sim.call("3000", caller_id="1003", variables=forged)
+    call = rig.sim.call(NUMBER, caller_id="1003", variables=forged)
     call.wait_heard("conference/conf-goodbye.wav")
     call.wait_hangup()
     assert call.member is None
