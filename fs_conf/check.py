@@ -4,8 +4,8 @@ A check is a function `(Config) -> list[str]`; a check may also just raise an
 `FsConfError` (e.g. a loader's ValidationError), which counts as one problem. Features
 plug their own checks in by adding a `Check` to `default_checks()`: the mail templates
 rendered with sample data (fs_conf.mail.compose) and the FreeSWITCH XML
-(fs_conf.freeswitch_xml) are two. Checks only read: they never create the database or
-folders they look at.
+(fs_conf.freeswitch_xml; the installed dialplan's order, fs_conf.dialplan_order) are two.
+Checks only read: they never create the database or folders they look at.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fs_conf.config import Config
+from fs_conf.dialplan_order import dialplan_order_problems
 from fs_conf.errors import FsConfError
 from fs_conf.freeswitch_xml import check_freeswitch_xml
 from fs_conf.mail.compose import check_templates
@@ -58,8 +59,14 @@ def default_checks() -> list[Check]:
         Check("database", check_database),
         Check("phonebook", check_phonebook),
         Check("templates", check_templates),
-        Check("freeswitch", check_freeswitch_xml),
+        Check("freeswitch", check_freeswitch),
     ]
+
+
+def check_freeswitch(config: Config) -> list[str]:
+    """fs_conf's FreeSWITCH XML against the configuration and, with `freeswitch.conf_dir`,
+    the installed dialplan: whether its extensions let the conference numbers through."""
+    return check_freeswitch_xml(config) + dialplan_order_problems(config)
 
 
 def check_config(config: Config) -> list[str]:

@@ -57,13 +57,16 @@ class FreeswitchConfig:
     """Originate endpoint for call-outs; `{number}` is replaced by the participant's number."""
     xml_dir: str = ""
     """The FreeSWITCH XML that `fs-conf check` verifies; empty means the copy shipped with fs_conf."""
+    conf_dir: str = ""
+    """The installed FreeSWITCH's conf folder (e.g. /etc/freeswitch): `fs-conf check` then reports
+    extensions FreeSWITCH evaluates before fs_conf's that take a conference number."""
 
 
 @dataclass(frozen=True)
 class NumbersConfig:
     """The conference numbers callers dial, as in a PBX conference template."""
 
-    internal: str = "3000"
+    internal: str = "3400"
     external: str = ""
 
 

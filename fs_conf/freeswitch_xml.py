@@ -45,12 +45,14 @@ SOCKET_MODES = ("async", "full")
 
 @dataclass
 class Node:
-    """An XML element with the line it starts on."""
+    """An XML element with the file and line it starts on, and its character data."""
 
     tag: str
     attrs: dict[str, str]
+    path: Path
     line: int
     children: list[Node] = field(default_factory=list)
+    text: str = ""
 
     def iter(self, tag: str) -> Iterator[Node]:
         """This element and all below it named `tag`, in document order."""
@@ -75,15 +77,20 @@ def parse_xml(path: Path) -> Node:
     roots: list[Node] = []
 
     def start(tag: str, attrs: dict[str, str]) -> None:
-        node = Node(tag, attrs, parser.CurrentLineNumber)
+        node = Node(tag, attrs, path, parser.CurrentLineNumber)
         (stack[-1].children if stack else roots).append(node)
         stack.append(node)
 
     def end(tag: str) -> None:
         stack.pop()
 
+    def text(data: str) -> None:
+        if stack:
+            stack[-1].text += data
+
     parser.StartElementHandler = start
     parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
     try:
         parser.Parse(data, True)
     except xml.parsers.expat.ExpatError as exc:
@@ -174,6 +181,12 @@ def dialplan_problems(folder: Path, config: Config) -> list[str]:
 
 def _socket_actions(extension: Node) -> list[Node]:
     return [a for a in extension.iter("action") if a.attrs.get("application") == "socket"]
+
+
+def hands_to_fs_conf(extension: Node, address: str) -> bool:
+    """Whether `extension` is one of fs_conf's: a `socket` action in an extension named
+    fs_conf..., or one aimed at fs_conf's address (`host:port`)."""
+    return any(_is_ours(extension, action, address) for action in _socket_actions(extension))
 
 
 def _is_ours(extension: Node, action: Node, address: str) -> bool:

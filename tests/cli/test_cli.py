@@ -31,7 +31,7 @@ def config_file(tmp_path: Path) -> Path:
     path = tmp_path / "fs_conf.yaml"
     path.write_text(
         f"database: {tmp_path / 'db.sqlite3'}\n"
-        "numbers: {internal: '3000', external: '+4930555000'}\n"
+        "numbers: {internal: '3400', external: '+4930555000'}\n"
         f"mail: {{folder: {tmp_path / 'mail'}}}\n",
         encoding="utf-8",
     )
@@ -65,7 +65,7 @@ def test_create_list_show_update_cancel_through_a_subprocess(config_file: Path) 
     created = run(config_file, *CREATE, "--participant", ANN, "--participant", BOB, "--json")
     assert created.returncode == 0, created.stderr
     conference = json.loads(created.stdout)
-    assert conference["number"] == "3000"
+    assert conference["number"] == "3400"
     assert conference["external_number"] == "+4930555000"
     assert conference["start"] == "2099-03-04T10:00:00+01:00"
     assert conference["end"] == "2099-03-04T11:00:00+01:00"
@@ -104,7 +104,7 @@ def test_human_output_shows_numbers_and_every_pin(config_file: Path) -> None:
     assert result.returncode == 0, result.stderr
     with open_store(config_file.parent / "db.sqlite3") as store:
         [conference] = store.list_conferences()
-    for text in ("3000", "+4930555000", conference.guest_pin, conference.moderator_pin):
+    for text in ("3400", "+4930555000", conference.guest_pin, conference.moderator_pin):
         assert text in result.stdout
     for participant in conference.participants:
         assert f"PIN {participant.pin}" in result.stdout

@@ -27,11 +27,11 @@ def section(text: str, start: str) -> str:
 
 def test_callers_dial_in_with_their_pins(demo: tuple[str, Path]) -> None:
     text, _ = demo
-    mia = section(text, "Mia Moderator (1001) dials 3000")
+    mia = section(text, "Mia Moderator (1001) dials 3400")
     assert "conference/conf-pin.wav" in mia
     assert "is in   room fs_conf-1 as moderator (member 1)" in mia
-    assert "as participant" in section(text, "Paul Participant (1002) dials 3000")
-    assert "as participant" in section(text, "Petra Participant (+4930555123) dials 3000")
+    assert "as participant" in section(text, "Paul Participant (1002) dials 3400")
+    assert "as participant" in section(text, "Petra Participant (+4930555123) dials 3400")
 
 
 def test_the_participant_marked_call_is_called_and_joins_with_1(demo: tuple[str, Path]) -> None:

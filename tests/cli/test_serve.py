@@ -60,12 +60,12 @@ def test_serve_takes_calls_until_sigterm(tmp_path: Path) -> None:
         with open_store(config.database) as store:
             store.add_conference(Conference(
                 title="Now", start=datetime.now(UTC), timezone="UTC",
-                duration=timedelta(hours=1), number="3000", guest_pin=GUEST_PIN,
+                duration=timedelta(hours=1), number="3400", guest_pin=GUEST_PIN,
                 moderator_pin=MODERATOR_PIN, uid="now@test",
             ))
         server = gevent.spawn(serve, config)
         wait_until(lambda: listening(port))
-        call = sim.call("3000", caller_id="1001")
+        call = sim.call("3400", caller_id="1001")
         call.wait_heard("conference/conf-pin.wav")
         call.press(GUEST_PIN + "#")
         call.wait_member()
@@ -106,7 +106,7 @@ def test_fs_conf_serve_mails_invitations_and_takes_calls(tmp_path: Path) -> None
     try:
         wait_until(lambda: listening(port), timeout=20)
         wait_until(lambda: len(list(mail.glob("*.eml"))) == 1, timeout=20)
-        call = sim.call("3000", caller_id="1001")
+        call = sim.call("3400", caller_id="1001")
         call.wait_heard("conference/conf-pin.wav", timeout=10)
         call.press(pin + "#")
         assert call.wait_member(10).moderator  # type: ignore[attr-defined]

@@ -20,7 +20,7 @@ def test_no_file_gives_embedded_defaults() -> None:
     assert config == Config()
     assert config.mail.transport == "folder"
     assert config.freeswitch.esl.port == 8021
-    assert config.numbers.internal == "3000"
+    assert config.numbers.internal == "3400"
 
 
 def test_values_from_file_override_defaults(tmp_path: Path) -> None:

@@ -54,7 +54,7 @@ def test_shipped_xml_passes_with_the_default_config() -> None:
 
 def test_shipped_xml_passes_with_the_external_number_in_either_form(xml: Path) -> None:
     for number in ("+4930555000", "4930555000"):
-        config = config_for(xml, numbers=NumbersConfig(internal="3001", external=number))
+        config = config_for(xml, numbers=NumbersConfig(internal="3401", external=number))
         assert check_freeswitch_xml(config) == []
 
 
@@ -92,18 +92,18 @@ def test_socket_without_async_and_full_is_named(xml: Path) -> None:
 def test_internal_number_the_expression_does_not_match(xml: Path) -> None:
     (problem,) = check_freeswitch_xml(config_for(xml, numbers=NumbersConfig(internal="4000")))
     assert "numbers.internal 4000" in problem
-    assert "^(30[0-9][0-9])$" in problem
+    assert "^(34[0-9][0-9])$" in problem
     assert f"{xml / INTERNAL}:{line_of(xml / INTERNAL, 'destination_number')}" in problem
 
 
 def test_external_number_the_expression_does_not_match(xml: Path) -> None:
-    config = config_for(xml, numbers=NumbersConfig(internal="3000", external="+4930555001"))
+    config = config_for(xml, numbers=NumbersConfig(internal="3400", external="+4930555001"))
     (problem,) = check_freeswitch_xml(config)
     assert "numbers.external +4930555001" in problem
 
 
 def test_expression_python_cannot_read_is_reported(xml: Path) -> None:
-    edit(xml / INTERNAL, "^(30[0-9][0-9])$", "^(30[0-9][0-9]$")
+    edit(xml / INTERNAL, "^(34[0-9][0-9])$", "^(34[0-9][0-9]$")
     problems = check_freeswitch_xml(config_for(xml))
     assert any("cannot be checked" in p and str(xml / INTERNAL) in p for p in problems)
 

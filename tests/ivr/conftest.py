@@ -83,13 +83,13 @@ class Bridge:
     _ids: list[int] = field(default_factory=list)
 
     def conference(self, **fields: Any) -> Conference:
-        """Store a conference on 3000 open at the clock's time, with the test PINs."""
+        """Store a conference on 3400 open at the clock's time, with the test PINs."""
         values: dict[str, Any] = {
             "title": "Weekly",
             "start": START,
             "timezone": "Europe/Berlin",
             "duration": timedelta(hours=1),
-            "number": "3000",
+            "number": "3400",
             "guest_pin": GUEST_PIN,
             "moderator_pin": MODERATOR_PIN,
             "uid": f"uid-{len(self._ids)}@test",
@@ -101,10 +101,10 @@ class Bridge:
         self._ids.append(stored.id)
         return stored
 
-    def call(self, number: str = "3000", caller_id: str = "1001", **kwargs: Any) -> Call:
+    def call(self, number: str = "3400", caller_id: str = "1001", **kwargs: Any) -> Call:
         return self.sim.call(number, caller_id=caller_id, **kwargs)
 
-    def enter(self, pin: str, number: str = "3000", caller_id: str = "1001", **kwargs: Any) -> Call:
+    def enter(self, pin: str, number: str = "3400", caller_id: str = "1001", **kwargs: Any) -> Call:
         """Call, wait for the PIN prompt, type `pin#`."""
         call = self.call(number, caller_id, **kwargs)
         call.wait_heard("conference/conf-pin")
@@ -171,7 +171,7 @@ def test_config(tmp_path: Path, esl: tuple[str, int], password: str, **sections:
             esl=EslConfig(host=esl[0], port=esl[1], password=password, timeout=5.0),
             socket=SocketConfig(host="127.0.0.1", port=0),
         ),
-        numbers=NumbersConfig(internal="3000", external="+4930555000"),
+        numbers=NumbersConfig(internal="3400", external="+4930555000"),
         pins=PinsConfig(guest_length=8, personal_length=8, moderator_length=10),
         ivr=IvrConfig(
             pin_timeout_seconds=20,

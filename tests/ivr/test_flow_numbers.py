@@ -12,8 +12,8 @@ BAD_PIN = "conference/conf-bad-pin.wav"
 
 def test_a_conference_with_its_own_number_is_reached_by_dialing_it(bridge: Bridge) -> None:
     bridge.conference(guest_pin="12121313")
-    own = bridge.conference(number="3042", guest_pin="12121313", moderator_pin="4444444444")
-    call = bridge.enter("12121313", number="3042")
+    own = bridge.conference(number="3442", guest_pin="12121313", moderator_pin="4444444444")
+    call = bridge.enter("12121313", number="3442")
     assert bridge.member(call).room.name == f"fs_conf-{own.id}"
 
 
@@ -68,7 +68,7 @@ def test_a_wrong_conference_id_fails_like_a_wrong_pin(bridge_factory: BridgeFact
 
 def test_a_conference_alone_on_its_own_number_needs_no_id(bridge_factory: BridgeFactory) -> None:
     bridge = bridge_factory(ivr={"conference_id_prompt": True})
-    bridge.conference(number="3042")
-    call = bridge.enter(GUEST_PIN, number="3042")
+    bridge.conference(number="3442")
+    call = bridge.enter(GUEST_PIN, number="3442")
     bridge.member(call)
     assert ENTER_ID not in call.heard

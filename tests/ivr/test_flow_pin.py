@@ -97,9 +97,9 @@ def test_malformed_input_is_a_wrong_try(bridge: Bridge, keys: str) -> None:
 def test_a_wrong_pin_sounds_the_same_whether_or_not_a_conference_exists(
     bridge: Bridge,
 ) -> None:
-    bridge.conference(number="3001")
-    on_conference = bridge.enter(WRONG_PIN, number="3001")
-    on_nothing = bridge.enter(WRONG_PIN, number="3002")
+    bridge.conference(number="3401")
+    on_conference = bridge.enter(WRONG_PIN, number="3401")
+    on_nothing = bridge.enter(WRONG_PIN, number="3402")
     for call in (on_conference, on_nothing):
         call.wait_heard(BAD_PIN)
         call.hangup()

@@ -23,7 +23,7 @@ def channel_data(call_uuid: str) -> bytes:
         "Unique-ID": call_uuid,
         "Caller-Caller-ID-Number": "1001",
         "Caller-Caller-ID-Name": "Robot",
-        "Caller-Destination-Number": "3000",
+        "Caller-Destination-Number": "3400",
     }
     lines = "".join(f"{k}: {quote(v, safe='')}\n" for k, v in headers.items())
     return (lines + "Content-Type: command/reply\nReply-Text: +OK\n\n").encode()
