@@ -10,7 +10,7 @@ last join), and the latency from the `#` to the IVR's `sendmsg execute conferenc
 The bare handler is greenswitch 0.0.19's OutboundESLServer sending the commands fs_conf sends
 for the same caller, without fs_conf's logic (no store, no schedule, no lockout, no room
 controller, no execute matching by Event-UUID): `myevents`, `answer`, `playback` (welcome),
-`play_and_get_digits` (the PIN, same arguments), `api conference <room> list` (to count),
+`play_and_get_digits` (the PIN, same arguments), `api conference <room> list count`,
 the count announcement (`playback`/`say`, same rule), `set` x3, `conference`, `hangup`.
 Not `linger`: greenswitch misreads the linger notice (a documented defect), so the bare
 handler does without it.
@@ -170,8 +170,8 @@ class BareCall:
             self._app("playback", PROMPTS["goodbye"])
             session.hangup()
             return
-        text = session.send(f"api conference {self.room} list").data or ""
-        count = 0 if text.startswith("-ERR") else len([row for row in text.splitlines() if row])
+        text = (session.send(f"api conference {self.room} list count").data or "").strip()
+        count = int(text) if text.isdigit() else 0
         if count == 0:
             self._app("playback", PROMPTS["alone"])
         elif count == 1:

@@ -37,7 +37,6 @@ from fs_conf.esl import (
     ConferenceAPIError,
     ESLError,
     ESLTimeout,
-    Member,
     OutboundSession,
     OutboundSessionHasGoneAway,
 )
@@ -329,16 +328,16 @@ class CallFlow:
         if not moderator and state.locked:
             self._refuse_room(conference, "locked")
             return
-        members = self._members(room)
+        count = self._count(room)
         limit = conference.options.max_members
-        if not moderator and limit and len(members) >= limit:
+        if not moderator and limit and count >= limit:
             self._refuse_room(conference, "full")
             return
         if conference.options.announce_names:
             self._record_name()
-        self._announce_count(len(members))
+        self._announce_count(count)
         flags = join_flags(admission.role, conference.options, state.muted_all)
-        self._before_join(admission, flags, members)
+        self._before_join(admission, flags, room)
         self._stay = self._record_join(admission, room)
         self._announce_name(room, "has_joined")
         arg = conference_argument(room, self.config.freeswitch.conference_profile, flags)
@@ -355,12 +354,20 @@ class CallFlow:
         self._play(prompt)
         self._goodbye()
 
-    def _members(self, room: str) -> list[Member]:
+    def _count(self, room: str) -> int:
+        # `list count`, not `list`: a call stays in this method's caller while it is in the
+        # room, and every member row of a big room, fetched at each join, would add up.
         try:
-            return self._api.members(room)
+            return self._api.count(room)
         except ConferenceAPIError:
             # No room yet (mod_conference: "-ERR Conference <room> not found"): nobody there.
-            return []
+            return 0
+
+    def _moderator_present(self, room: str) -> bool:
+        try:
+            return any(member.is_moderator for member in self._api.members(room))
+        except ConferenceAPIError:
+            return False
 
     def _announce_count(self, count: int) -> None:
         if count == 0:
@@ -373,11 +380,11 @@ class CallFlow:
                              timeout=self._limit)
             self._play("members_in_conference")
 
-    def _before_join(self, admission: Admission, flags: list[str], members: list[Member]) -> None:
+    def _before_join(self, admission: Admission, flags: list[str], room: str) -> None:
         moderator = admission.role is Role.MODERATOR
         if "mute" in flags:
             self._play("joined_muted")
-        if "wait-mod" in flags and not any(m.is_moderator for m in members):
+        if "wait-mod" in flags and not self._moderator_present(room):
             self._play("wait_for_moderator")
         variables = {
             "fs_conf_conference_id": str(admission.conference.id),
