@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from fs_conf.sim.channel import Q850, Channel
+from fs_conf.sim.show import show_channels
 
 if TYPE_CHECKING:
     from fs_conf.sim.conference_api import ConferenceApi
@@ -21,13 +22,6 @@ if TYPE_CHECKING:
     from fs_conf.sim.originate import Originator
 
 VERSION = "1.10.12-release"
-SHOW_CHANNEL_COLUMNS = (
-    "uuid,direction,created,created_epoch,name,state,cid_name,cid_num,ip_addr,dest,application,"
-    "application_data,dialplan,context,read_codec,read_rate,read_bit_rate,write_codec,write_rate,"
-    "write_bit_rate,secure,hostname,presence_id,presence_data,accountcode,callstate,callee_name,"
-    "callee_num,callee_direction,call_uuid,sent_callee_name,sent_callee_num,initial_cid_name,"
-    "initial_cid_num,initial_ip_addr,initial_dest,initial_dialplan,initial_context"
-)
 
 Handler = Callable[[str], str]
 
@@ -141,59 +135,10 @@ class Api:
         what = words[0].lower() if words else ""
         if what != "channels":
             return f"-USAGE: show {'|'.join(['channels'])}\n"
-        channels = sorted(self.ctx.channels.values(), key=lambda c: c.created)
-        if len(words) > 1 and words[1].lower() == "count":
-            return f"\n{len(channels)} total.\n"
-        if not channels:
-            return "\n0 total.\n"
-        rows = [SHOW_CHANNEL_COLUMNS] + [self._channel_row(c) for c in channels]
-        return "\n".join(rows) + f"\n\n{len(channels)} total.\n"
-
-    def _channel_row(self, c: Channel) -> str:
-        p = c.profile
-        created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(c.created))
-        codec, rate, bits = c.codec
-        values = [
-            c.uuid,
-            c.direction,
-            created,
-            str(int(c.created)),
-            c.name,
-            c.state,
-            p.caller_id_name,
-            p.caller_id_number,
-            p.network_addr,
-            p.destination_number,
-            c.get_var("current_application") or "",
-            c.get_var("current_application_data") or "",
-            p.dialplan,
-            p.context,
-            codec,
-            str(rate),
-            str(bits),
-            codec,
-            str(rate),
-            str(bits),
-            "",
-            self.ctx.identity.hostname,
-            "",
-            "",
-            "",
-            c.call_state,
-            p.callee_id_name,
-            p.callee_id_number,
-            "SEND" if c.direction == "inbound" and p.callee_id_number else "",
-            c.uuid,
-            "",
-            "",
-            p.orig_caller_id_name,
-            p.orig_caller_id_number,
-            p.network_addr,
-            p.destination_number,
-            p.dialplan,
-            p.context,
-        ]
-        return ",".join(values)
+        count_only = len(words) > 1 and words[1].lower() == "count"
+        return show_channels(
+            list(self.ctx.channels.values()), self.ctx.identity.hostname, count_only
+        )
 
     # -- channels -------------------------------------------------------------------------
     def _split(self, arg: str) -> tuple[Channel | None, list[str]]:
@@ -258,12 +203,17 @@ class Api:
         return "+OK\n"
 
     def uuid_break(self, arg: str) -> str:
+        """mod_commands.c break_function() sets CF_BREAK and writes nothing on success (the
+        Event Socket then answers `-ERR no reply`). Playback, sleep and the other waits stop
+        on CF_BREAK; the conference loop (conference_loop.c conference_loop_output) never
+        looks at it, and conference_function() clears it with switch_core_session_reset()
+        when the member leaves, so a member in a room stays there untouched."""
         channel, _ = self._split(arg)
         if channel is None:
-            return "-ERR No such channel!\n"
+            return "-ERR No Such Channel!\n"
         if channel.conference_member is None:
             channel.interrupt()
-        return "+OK\n"
+        return ""
 
     def uuid_exists(self, arg: str) -> str:
         channel, _ = self._split(arg)

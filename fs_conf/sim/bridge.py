@@ -45,6 +45,10 @@ def _connect(session: Session, channel: Channel, other: Channel) -> None:
     channel.set_var("bridge_uuid", other.uuid)
     other.set_var("bridge_uuid", channel.uuid)
     channel.set_var("originate_disposition", "SUCCESS")
+    # switch_core_sqldb.c: CHANNEL_BRIDGE gives both legs the bridging leg's call uuid,
+    # CHANNEL_UNBRIDGE gives each its own back.
+    call_uuid = channel.get_var("call_uuid") or channel.uuid
+    channel.db_call_uuid = other.db_call_uuid = call_uuid
     channel.fire(
         "CHANNEL_BRIDGE",
         post=[("Bridge-A-Unique-ID", channel.uuid), ("Bridge-B-Unique-ID", other.uuid)],
@@ -60,6 +64,7 @@ def _connect(session: Session, channel: Channel, other: Channel) -> None:
         pass
     finally:
         watcher.kill()
+        channel.db_call_uuid, other.db_call_uuid = channel.uuid, other.uuid
         channel.fire(
             "CHANNEL_UNBRIDGE",
             post=[("Bridge-A-Unique-ID", channel.uuid), ("Bridge-B-Unique-ID", other.uuid)],

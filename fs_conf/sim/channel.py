@@ -156,6 +156,8 @@ class Channel:
         "session_id",
         "phone",
         "conference_member",
+        "db_callee_direction",
+        "db_call_uuid",
     )
 
     def __init__(
@@ -197,6 +199,9 @@ class Channel:
         self.session_id = ctx.next_session_id()
         self.phone: object | None = None
         self.conference_member: object | None = None
+        # Columns of the core database's channels table that only events set (see show.py).
+        self.db_callee_direction = ""
+        self.db_call_uuid = ""
 
     # -- variables -------------------------------------------------------------------------
     def set_var(self, name: str, value: object | None) -> None:
@@ -313,6 +318,8 @@ class Channel:
         self.set_var("pre_transfer_caller_id_number", original)
         self.set_var("channel_cid_flipped", "yes")
         self.set_var("call_uuid", self.uuid)
+        # The flip's CALL_UPDATE (Direction: RECV) sets callee_direction in the core database.
+        self.db_callee_direction = "RECV"
         self.set_call_state("ACTIVE")
 
     def hangup(self, cause: str = "NORMAL_CLEARING") -> bool:

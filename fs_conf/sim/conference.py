@@ -79,7 +79,6 @@ class Member:
     joined: float = field(default_factory=time.time)
     running: bool = True
     kicked: bool = False
-    hangup_after: bool = False
     kicked_sound: str = ""
 
     @property
@@ -340,8 +339,9 @@ class Room:
         member.channel.interrupt()
 
     def hup(self, member: Member) -> None:
+        """conference_api_sub_hup(): the member leaves without the kicked sound; the call
+        itself goes on (scenario1: the hup'ed socket call stayed up, parked, until hupall)."""
         member.running = False
-        member.hangup_after = True
         self.fire("hup-member", ("conference_api.c", "conference_api_sub_hup", 871), member=member)
         member.channel.interrupt()
 
@@ -532,22 +532,20 @@ class ConferenceManager:
             self._member_loop(member)
         finally:
             room.remove(member)
+            channel.conference_member = None
             channel.set_var("read_codec", channel.codec[0])
             channel.set_var("read_rate", channel.codec[1])
-            if member.kicked and self._socket_controlled(session):
-                channel.hangup("NORMAL_CLEARING")
             if member.kicked:
                 self._play_kicked_sound(member)
-            elif member.hangup_after:
-                # hup: the recordings show the conference app completing before the hangup.
-                session.hangup_after_app = True
 
     @staticmethod
     def _play_kicked_sound(member: Member) -> None:
-        """mod_conference plays the kicked sound on the channel after it left the room."""
-        sound = member.kicked_sound or member.room.profile.get("kicked-sound")
-        if not sound:
+        """conference_function() plays, after the member left, the sound `kick` named or
+        else the profile's kicked-sound, and only when the profile has a kicked-sound."""
+        default = member.room.profile.get("kicked-sound")
+        if not default:
             return
+        sound = member.kicked_sound or default
         try:
             member.session.play(sound)
         except (ChannelGone, Interrupted):
@@ -572,10 +570,6 @@ class ConferenceManager:
             except (ChannelGone, Interrupted):
                 pass
         return True
-
-    @staticmethod
-    def _socket_controlled(session: Session) -> bool:
-        return bool(session.channel.get_var("socket_host"))
 
     def _make_member(self, room: Room, session: Session, flags: set[str]) -> Member:
         channel = session.channel

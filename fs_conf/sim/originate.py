@@ -309,6 +309,8 @@ class Originator:
                 if leg is not None:
                     leg.finished.wait(timeout=5.0)
             return cause
+        # CHANNEL_ORIGINATE stores the answered leg's call uuid in the core database.
+        a_leg.db_call_uuid = a_leg.get_var("call_uuid") or a_leg.uuid
         self._run_a_leg(a_leg, request)
         return a_leg
 

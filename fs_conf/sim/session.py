@@ -57,7 +57,6 @@ class Session:
         self.event_locks = 0
         self.pending_dtmf: deque[tuple[str, str]] = deque()
         self.transfer_to: tuple[str, str] | None = None
-        self.hangup_after_app = False
         self.greenlet: gevent.Greenlet | None = None
 
     # -- greenlet entry points -----------------------------------------------------------
@@ -132,7 +131,6 @@ class Session:
                 return
             if not self.execute(app, arg):
                 return
-            self.apply_pending_hangup()
             self.run_deferred()
 
     # -- applications ----------------------------------------------------------------------
@@ -191,12 +189,6 @@ class Session:
             ],
         )
         return True
-
-    def apply_pending_hangup(self) -> None:
-        """A hangup an application asked for once it completed (conference `hup`)."""
-        if self.hangup_after_app:
-            self.hangup_after_app = False
-            self.channel.hangup("NORMAL_CLEARING")
 
     # -- messages (sendmsg) --------------------------------------------------------------
     def run_deferred(self) -> None:
@@ -258,7 +250,6 @@ class Session:
             if arg is None:
                 arg = frame.body
             self._execute_loops(frame, app, arg)
-            self.apply_pending_hangup()
 
     def _execute_loops(self, frame: Frame, app: str, arg: str) -> None:
         """`loops` runs the application again while each run lasts at least 0.5 s."""

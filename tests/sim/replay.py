@@ -402,12 +402,26 @@ def api_shape(body: str) -> str:
         return "".join(sorted(b for b in blocks if b))
     if body.startswith("UP "):
         return re.sub(r"\d+(\.\d+)?", "N", body.split("\n")[0]) + "|" + body.split("\n")[1]
-    if body.startswith("uuid,direction,") or body.endswith(" total.\n"):
-        # show channels reads FreeSWITCH's core database, which lags calls by ~1.5 s.
-        return "<show channels>"
+    if body.startswith("uuid,direction,"):
+        return show_channels_shape(body)
     if body.startswith(("<?xml", "[{")):
         return re.sub(r"\d+", "N", normalise_text(body))
     return normalise_text(body)
+
+
+SHOW_EPOCH = re.compile(r"\d{10}")
+
+
+def show_channels_shape(body: str) -> str:
+    """`show channels`: the column line, then per row its fields with UUIDs, dates and epoch
+    seconds normalised (the rest, directions, codecs, caller ids, verbatim), then the total."""
+    head, _, tail = body.partition("\n\n")
+    lines = head.split("\n")
+    rows = []
+    for line in lines[1:]:
+        fields = [normalise_text(f) for f in line.split(",")]
+        rows.append(",".join("<epoch>" if SHOW_EPOCH.fullmatch(f) else f for f in fields))
+    return "\n".join([lines[0], *rows]) + "\n\n" + tail
 
 
 def streams(

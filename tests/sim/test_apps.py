@@ -83,7 +83,7 @@ def test_uuid_break_stops_a_playback(sim: Simulator) -> None:
         "execute-app-arg: silence_stream://0\nEvent-UUID: long"
     )
     call.wait_heard("silence_stream://0")
-    assert sim.api(f"uuid_break {call.uuid}") == "+OK\n"
+    assert client.api(f"uuid_break {call.uuid}") == "-ERR no reply\n"
     done = client.wait_event(lambda e: e.get("Application-UUID") == "long")
     assert done["Application-Response"] == "FILE PLAYED"
 

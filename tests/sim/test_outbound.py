@@ -426,3 +426,32 @@ def test_locked_playback_finishes_before_a_queued_hangup(ivr_sim: Start) -> None
 
 def test_unlocked_playback_is_cut_by_a_queued_hangup(ivr_sim: Start) -> None:
     assert _hangup_during_playback(ivr_sim, "") == "PLAYBACK ERROR"
+
+
+def test_uuid_break_leaves_a_member_in_the_room_and_works_once_it_left(ivr_sim: Start) -> None:
+    """conference_loop_output() ignores CF_BREAK; after the member left, a playback stops."""
+    out: Queue = Queue()
+
+    def script(call: IvrCall) -> None:
+        start_session(call)
+        call.run_app("answer")
+        call.run_app("conference", "rb@default", "room")
+        call.execute("playback", "ivr/ivr-welcome.wav", "after")
+        call.wait_event("CHANNEL_EXECUTE", Application_UUID="after")
+        out.put("playing")
+        out.put(call.wait_event("CHANNEL_EXECUTE_COMPLETE", Application_UUID="after"))
+        call.command("exit")
+
+    sim, _ = ivr_sim(script, default_sound_seconds=1000.0)
+    phone = sim.call("3000")
+    member = phone.wait_member()
+    assert sim.api(f"uuid_break {phone.uuid}") == ""
+    gevent.sleep(0.05)
+    assert phone.member is member
+    sim.api(f"conference rb hup {member.id}")  # type: ignore[attr-defined]
+    assert out.get(timeout=5) == "playing"
+    assert phone.member is None and phone.channel.conference_member is None
+    assert sim.api(f"uuid_break {phone.uuid}") == ""
+    done = out.get(timeout=3)
+    assert done["Application-Response"] == "FILE PLAYED"
+    assert phone.alive

@@ -66,13 +66,20 @@ def folders() -> list[str]:
     return [n for n in names if (RECORDINGS / n).is_dir()]
 
 
+# The kicked sound played 2.37 s from `kick last` to the kicked leg's hangup in case6 and was
+# still playing when scenario1's hupall came 1.04 s after its kick. The replay runs at its own
+# pace, so the file is made long enough to still play at that hupall however slow the machine.
+SECONDS = {"conference/conf-kicked.wav": 20.0}
+
+
 def write_sounds(root: Path) -> None:
-    """One-second WAV files for every prompt the recordings play (nosuchfile stays missing)."""
-    data = b"\0\0" * 8000
-    header = b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt "
-    header += struct.pack("<IHHIIHH", 16, 1, 1, 8000, 16000, 2, 16)
-    header += b"data" + struct.pack("<I", len(data))
+    """WAV files for every prompt the recordings play, one second unless SECONDS says
+    otherwise (nosuchfile stays missing)."""
     for relative in PROMPTS:
+        data = b"\0\0" * int(8000 * SECONDS.get(relative, 1.0))
+        header = b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt "
+        header += struct.pack("<IHHIIHH", 16, 1, 1, 8000, 16000, 2, 16)
+        header += b"data" + struct.pack("<I", len(data))
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(header + data)
