@@ -166,6 +166,7 @@ class Room:
         self.variables: dict[str, str] = {}
         self._files: Queue = Queue()
         self._player = gevent.spawn(self._play_files)
+        self._grace: gevent.Greenlet | None = None
 
     # -- events ----------------------------------------------------------------------------
     def event_headers(self) -> Headers:
@@ -225,6 +226,8 @@ class Room:
 
     def add(self, member: Member) -> None:
         self.members.append(member)
+        if member.mandatory:
+            self._cancel_grace()
         if member.moderator and self.wait_mod:
             self.wait_mod = False
         self.fire(
@@ -261,22 +264,49 @@ class Room:
         )
         if self.members:
             self.play(self.profile.get("exit-sound"))
-        if self._should_end(member):
+        if self._ends_now(member):
             self.end()
+        elif self._last_mandatory_left(member):
+            self._end_after_grace()
         elif not self.members:
             self.destroy()
 
-    def _should_end(self, leaving: Member) -> bool:
-        """endconf: any flagged member leaving ends the room; mandatory_member_endconf:
-        the last flagged one leaving does (FreeSWITCH >= 1.10.10); mintwo: a flagged member
-        left alone ends it."""
+    def _ends_now(self, leaving: Member) -> bool:
+        """endconf: any flagged member leaving ends the room (FreeSWITCH >= 1.10.10, PR
+        #2079); mintwo: a flagged member left alone ends it."""
         if not self.members:
             return False
         if leaving.endconf:
             return True
-        if leaving.mandatory and not any(m.mandatory for m in self.members):
-            return True
         return len(self.members) == 1 and self.members[0].mintwo
+
+    def _last_mandatory_left(self, leaving: Member) -> bool:
+        return (
+            bool(self.members) and leaving.mandatory and not any(m.mandatory for m in self.members)
+        )
+
+    def _end_after_grace(self) -> None:
+        """mandatory_member_endconf does what endconf did before 1.10.10: the last flagged
+        member leaving stamps endconference_time (conference_member.c conference_member_del)
+        and conference_thread_run() (mod_conference.c) ends the room once
+        endconf-grace-time seconds have passed with no flagged member back (one joining
+        raises end_count again, conference_member_add). FreeSWITCH compares whole epoch
+        seconds, so its end comes up to a second later than the simulator's."""
+        if self.endconf_grace <= 0:
+            self.end()
+            return
+        self._cancel_grace()
+        self._grace = gevent.spawn_later(self.ctx.clock.real(self.endconf_grace), self._grace_over)
+
+    def _grace_over(self) -> None:
+        self._grace = None
+        if not self.destroyed and not any(m.mandatory for m in self.members):
+            self.end()
+
+    def _cancel_grace(self) -> None:
+        if self._grace is not None:
+            self._grace.kill(block=False)
+            self._grace = None
 
     def end(self) -> None:
         """End the conference for everyone: the members' calls are hung up, then they leave
@@ -289,6 +319,7 @@ class Room:
         if self.destroyed:
             return
         self.destroyed = True
+        self._cancel_grace()
         while not self._files.empty():
             item = self._files.get_nowait()
             if item is not None:

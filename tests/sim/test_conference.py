@@ -6,7 +6,7 @@ import json
 
 import gevent
 
-from fs_conf.sim import Simulator
+from fs_conf.sim import Call, Simulator
 from tests.sim.conftest import EslTestClient
 
 
@@ -267,3 +267,39 @@ def test_talking_events(sim: Simulator) -> None:
         == "stop-talking"
     )
     gevent.sleep(0)
+
+
+def _grace_room(sim: Simulator, name: str, grace: int) -> tuple[Call, Call]:
+    """A room with one mandatory_member_endconf member and one plain member."""
+    mandatory = sim.call(f"join-{name}+mandatory_member_endconf", caller_id="1")
+    sim.wait_room(name, 1)
+    plain = sim.call(f"join-{name}", caller_id="2")
+    sim.wait_room(name, 2)
+    assert sim.api(f"conference {name} set endconference_grace_time {grace}") == "0"
+    return mandatory, plain
+
+
+def test_endconf_grace_time_ends_the_room_after_the_last_mandatory_member(sim: Simulator) -> None:
+    mandatory, plain = _grace_room(sim, "rg1", 30)  # 30 call-seconds: 0.3 s here
+    mandatory.hangup()
+    gevent.sleep(0.1)
+    assert plain.alive and sim.room("rg1") is not None
+    assert plain.wait_hangup(timeout=3) == "NORMAL_CLEARING"
+    assert sim.room("rg1") is None
+
+
+def test_a_mandatory_member_joining_within_the_grace_keeps_the_room(sim: Simulator) -> None:
+    mandatory, plain = _grace_room(sim, "rg2", 30)
+    mandatory.hangup()
+    back = sim.call("join-rg2+mandatory_member_endconf", caller_id="3")
+    back.wait_member()
+    gevent.sleep(0.6)
+    room = sim.room("rg2")
+    assert room is not None and len(room.members) == 2
+    assert plain.alive and back.alive
+
+
+def test_without_grace_the_last_mandatory_member_ends_the_room_at_once(sim: Simulator) -> None:
+    mandatory, plain = _grace_room(sim, "rg3", 0)
+    mandatory.hangup()
+    assert plain.wait_hangup(timeout=0.3) == "NORMAL_CLEARING"
