@@ -7,10 +7,12 @@ one per call). The steps, each a small method:
    variable, else the destination number), caller ID number and name from the channel data;
 2. admit: welcome, lockout check, conference ID (where configured), PIN with
    `pins.tries_per_call` tries, role and dial-in window (`fs_conf.ivr.resolve`);
-3. enter: locked room, maximum size, name recording, member count, channel variables, then
+3. enter: locked room, maximum size (a seat held until the call ends, fs_conf.ivr.seats),
+   name recording, member count, channel variables, then
    `conference fs_conf-<id>@<profile>+flags{...}` until the caller leaves the room;
 4. leave: attendance and participant status, the name announced to the room, the recording
-   deleted. This also runs when the caller hangs up at any earlier point, so nothing is left.
+   deleted, the seat freed. This also runs when the caller hangs up at any earlier point, so
+   nothing is left.
 
 Room commands (count, play) go over the call's own socket (`api` works there with
 `async full`, also while lingering after the hangup), so one call's socket trouble never
@@ -53,6 +55,7 @@ from fs_conf.ivr.resolve import (
     resolve_by_caller_id,
 )
 from fs_conf.ivr.rooms import room_name
+from fs_conf.ivr.seats import Seats
 from fs_conf.model import Attendance, Conference, ParticipantStatus, Role, RoomOptions, RoomState
 from fs_conf.store import Store
 
@@ -93,6 +96,7 @@ class FlowServices:
     lockout: Lockout
     clock: Callable[[], datetime]
     names_dir: Path
+    seats: Seats = dataclasses.field(default_factory=Seats)
 
 
 @dataclass
@@ -160,6 +164,7 @@ class CallFlow:
         self._api = ConferenceAPI(self._room_api)
         self._stay: _Stay | None = None
         self._name_file: Path | None = None
+        self._seat: str | None = None
 
     # -- the whole call -------------------------------------------------------------------
     def run(self) -> None:
@@ -330,7 +335,7 @@ class CallFlow:
             return
         count = self._count(room)
         limit = conference.options.max_members
-        if not moderator and limit and count >= limit:
+        if not moderator and limit and not self._take_seat(room, limit, count):
             self._refuse_room(conference, "full")
             return
         if conference.options.announce_names:
@@ -368,6 +373,20 @@ class CallFlow:
             return any(member.is_moderator for member in self._api.members(room))
         except ConferenceAPIError:
             return False
+
+    def _take_seat(self, room: str, limit: int, count: int) -> bool:
+        seats = self.services.seats
+        taken = seats.take(room, self.caller.uuid, limit, count, lambda: self._inside(room))
+        if taken:
+            self._seat = room
+        return taken
+
+    def _inside(self, room: str) -> list[str]:
+        """The call UUIDs of the room's members."""
+        try:
+            return [member.uuid for member in self._api.members(room)]
+        except ConferenceAPIError:
+            return []
 
     def _announce_count(self, count: int) -> None:
         if count == 0:
@@ -439,8 +458,12 @@ class CallFlow:
 
     # -- 4. leave -------------------------------------------------------------------------
     def _leave(self) -> None:
-        """Whatever happened: close the attendance, tell the room, delete the recording."""
+        """Whatever happened: free the seat, close the attendance, tell the room, delete the
+        recording."""
         stay, self._stay = self._stay, None
+        seat, self._seat = self._seat, None
+        if seat is not None:
+            self.services.seats.release(seat, self.caller.uuid)
         try:
             if stay is not None:
                 self._record_leave(stay)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import gevent
+
 from fs_conf.ivr.rooms import room_name
 from fs_conf.model import RoomOptions, RoomState
 
@@ -149,3 +151,44 @@ def test_callers_can_be_asked_to_say_their_name(bridge: Bridge) -> None:
     listener.wait_heard("conference/conf-has_left.wav")
     wait_until(lambda: bridge.ivr.active_calls == 1)
     assert not Path(path).exists()
+
+
+def test_guests_typing_the_pin_at_once_never_overfill_the_room(bridge: Bridge) -> None:
+    conference = bridge.conference(options=RoomOptions(max_members=1))
+    guests = [bridge.call(caller_id=f"100{n}") for n in range(3)]
+    for guest in guests:
+        guest.wait_heard("conference/conf-pin")
+    gevent.joinall([gevent.spawn(guest.press, GUEST_PIN + "#") for guest in guests])
+    wait_until(lambda: sum(guest.alive for guest in guests) == 1)
+    [inside] = [guest for guest in guests if guest.alive]
+    bridge.member(inside)
+    refused = [guest for guest in guests if guest is not inside]
+    for guest in refused:
+        guest.wait_hangup()
+        assert guest.heard[-2:] == [FULL, GOODBYE] and guest.member is None
+    moderator = bridge.enter(MODERATOR_PIN, caller_id="1009")
+    assert bridge.member(moderator).moderator
+    assert len(bridge.room(conference).members) == 2
+
+
+def test_a_guest_who_hangs_up_on_the_way_in_frees_the_seat(bridge: Bridge) -> None:
+    bridge.conference(options=RoomOptions(max_members=1, announce_names=True))
+    leaving = bridge.enter(GUEST_PIN, caller_id="1001")
+    leaving.wait_heard("ivr/ivr-say_name.wav")
+    blocked = bridge.enter(GUEST_PIN, caller_id="1002")
+    blocked.wait_hangup()
+    assert FULL in blocked.heard
+    leaving.hangup()
+    wait_until(lambda: bridge.ivr.active_calls == 0)
+    after = bridge.enter(GUEST_PIN, caller_id="1003")
+    assert not bridge.member(after).moderator
+
+
+def test_a_member_who_leaves_frees_the_seat(bridge: Bridge) -> None:
+    bridge.conference(options=RoomOptions(max_members=1))
+    first = bridge.enter(GUEST_PIN, caller_id="1001")
+    bridge.member(first)
+    first.hangup()
+    wait_until(lambda: bridge.ivr.active_calls == 0)
+    second = bridge.enter(GUEST_PIN, caller_id="1002")
+    bridge.member(second)
