@@ -383,6 +383,9 @@ def serve_until_terminated(
 
 
 SPY = str(Path(sys.executable).with_name("py-spy"))
+IDLE_FRAMES = ("Hub.run (", "acquire_with_timeout (")
+"""Where a sampled thread waits for work: the gevent hub, and the idle workers of gevent's
+thread pool (its resolver starts one), which --idle samples too."""
 _FRAME = re.compile(r"^(?P<name>.*) \((?P<file>.*):\d+\)$")
 
 
@@ -406,7 +409,7 @@ def print_profile(path: str, limit: int = 12, only: str = "") -> None:
             count = int(count_text)
             frames = [_function(frame) for frame in stack.split(";")]
             samples += count
-            if not stack or frames[-1].startswith("Hub.run ("):
+            if not stack or frames[-1].startswith(IDLE_FRAMES):
                 idle += count
                 continue
             own[frames[-1]] += count
