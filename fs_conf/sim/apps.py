@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from fs_conf.sim.channel import ChannelGone, Interrupted, now_us
 from fs_conf.sim.digits import Collector, PagdArgs, ReadOutcome, judge
+from fs_conf.sim.export import export_variable
 from fs_conf.sim.say import say_files
 from fs_conf.sim.session import AppFunction, Session
 
@@ -134,22 +135,12 @@ def app_unset(session: Session, arg: str) -> None:
 
 
 def app_export(session: Session, arg: str) -> None:
-    """Set here and on the bridged/other loopback leg (nolocal: only there)."""
-    nolocal = arg.startswith("nolocal:")
-    name, sep, value = arg.removeprefix("nolocal:").partition("=")
-    name = name.strip()
+    """mod_dptools export_function(): `name=value`, an empty value unsets (see export.py)."""
+    name, _, value = arg.partition("=")
     if not name:
+        log.error("export: no variable name specified")
         return
-    channel = session.channel
-    if not nolocal:
-        channel.set_var(name, value if sep else None)
-    exported = channel.get_var("export_vars")
-    names = [n for n in (exported or "").split(",") if n]
-    if name not in names:
-        names.append(name)
-    channel.set_var("export_vars", ",".join(names))
-    if channel.peer is not None:
-        channel.peer.set_var(name, value if sep else None)
+    export_variable(session.channel, name, value or None)
 
 
 def app_hangup(session: Session, arg: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gevent
 
 from fs_conf.sim.channel import Channel, ChannelGone, Interrupted, now_us
+from fs_conf.sim.export import exported_variables
 from fs_conf.sim.originate import parse_originate
 from fs_conf.sim.session import Session
 
@@ -28,6 +29,7 @@ def app_bridge(session: Session, arg: str) -> None:
         return
     request.cid_number = channel.profile.caller_id_number
     request.cid_name = channel.profile.caller_id_name
+    request.variables = {**exported_variables(channel), **request.variables}
     outcome = originator.place(request)
     if not isinstance(outcome, Channel):
         channel.set_var("originate_disposition", outcome)

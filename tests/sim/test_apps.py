@@ -198,3 +198,48 @@ def test_enforce_security_and_max_members_variables(sim: Simulator) -> None:
     full = sim.call("join-v1", caller_id="3", variables={"conference_enforce_security": "false"})
     assert full.wait_hangup() == "NORMAL_CLEARING"
     assert first.alive and bypass.alive
+
+
+EXPORT_PLAN = (
+    '<context name="default">'
+    '<extension name="x"><condition field="destination_number" expression="^7$">'
+    '<action application="export" data="team=blue"/>'
+    '<action application="export" data="nolocal:side=left"/>'
+    '<action application="bridge" data="{team=red}sim/4711"/>'
+    "</condition></extension>"
+    '<extension name="y"><condition field="destination_number" expression="^8$">'
+    '<action application="answer"/>'
+    '<action application="export" data="seen=yes"/>'
+    '<action application="park"/>'
+    "</condition></extension></context>"
+)
+
+
+def test_export_reaches_legs_created_later_nolocal_only_those(tmp_path: Path) -> None:
+    """switch_channel_export_variable_var_check(): set here (nolocal: under its prefixed
+    name), listed in export_vars; the bridged leg gets the plain names, its own {vars} win."""
+    dialplan = tmp_path / "d.xml"
+    dialplan.write_text(EXPORT_PLAN)
+    with Simulator(SimConfig(dialplan=dialplan, time_scale=0.01)) as sim:
+        phone = sim.phone("4711", answer=True)
+        caller = sim.call("7")
+        far = phone.wait_call()
+        assert far.wait_answered()
+        assert caller.var("team") == "blue" and caller.var("side") is None
+        assert caller.var("nolocal:side") == "left"
+        assert caller.var("export_vars") == "team,nolocal:side"
+        assert (far.var("team"), far.var("side")) == ("red", "left")
+        assert far.var("export_vars") == "team,nolocal:side"
+        caller.hangup()
+
+
+def test_export_leaves_an_existing_peer_alone(tmp_path: Path) -> None:
+    dialplan = tmp_path / "d.xml"
+    dialplan.write_text(EXPORT_PLAN)
+    with Simulator(SimConfig(dialplan=dialplan, time_scale=0.01)) as sim:
+        a_leg = sim.api("originate loopback/8/default &park()").split()[1]
+        b_leg = sim.api(f"uuid_getvar {a_leg} other_loopback_leg_uuid")
+        while sim.api(f"uuid_getvar {b_leg} seen") != "yes":
+            sim.ctx.clock.sleep(0.1)
+        assert sim.api(f"uuid_getvar {a_leg} seen") == "_undef_"
+        assert sim.api(f"uuid_getvar {b_leg} export_vars") == "seen"
