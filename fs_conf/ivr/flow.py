@@ -53,6 +53,7 @@ from fs_conf.ivr.resolve import (
     reachable,
     resolve,
     resolve_by_caller_id,
+    same_number,
 )
 from fs_conf.ivr.rooms import room_name
 from fs_conf.ivr.seats import Seats
@@ -221,7 +222,7 @@ class CallFlow:
     def _ask_pin(self, conferences: list[Conference]) -> Admission | None:
         tries = self.config.pins.tries_per_call
         for attempt in range(1, tries + 1):
-            conference_id, id_typed = self._ask_conference_id(conferences)
+            conference_id, id_typed = self._ask_conference_id()
             pin = self._read_digits("pin", *pin_lengths(self.config.pins, conferences))
             result = resolve(
                 self.caller.number, pin, conferences, self.services.clock(), self._grace(),
@@ -243,22 +244,23 @@ class CallFlow:
         self.session.hangup()
         return None
 
-    def _ask_conference_id(self, conferences: list[Conference]) -> tuple[int | None, bool]:
+    def _ask_conference_id(self) -> tuple[int | None, bool]:
         """(the conference ID typed, whether anything was typed); (None, False) when the
         IVR does not ask. A malformed ID becomes -1, which matches no conference."""
-        if not self._asks_conference_id(conferences):
+        if not self._asks_conference_id():
             return None, False
         typed = self._read_digits("conference_id", 1, 9)
         return (int(typed) if typed else -1), bool(typed)
 
-    def _asks_conference_id(self, conferences: list[Conference]) -> bool:
+    def _asks_conference_id(self) -> bool:
+        """Only on the shared numbers, and there always: the configuration alone decides, so
+        whether the prompt comes tells nothing about whether or how many conferences a
+        number has. On a conference's own number the PIN picks the conference (PINs are
+        unique among conferences that can be joined at the same time)."""
         if not self.config.ivr.conference_id_prompt:
             return False
         shared = {self.config.numbers.internal, self.config.numbers.external} - {""}
-        on_shared = any(n.removeprefix("+") == self.caller.number.removeprefix("+") for n in shared)
-        # Ask on the shared numbers always, so whether the prompt comes tells nothing about how
-        # many conferences there are; elsewhere only when the number alone is ambiguous.
-        return on_shared or len(conferences) != 1
+        return any(same_number(number, self.caller.number) for number in shared)
 
     def _wrong_pin(self, attempt: int, tries: int, *, typed: bool) -> bool:
         """Count a failed try; True when the call was ended (lockout reached)."""

@@ -3,8 +3,11 @@ number through the public dialplan, and the conference-ID prompt."""
 
 from __future__ import annotations
 
-from .conftest import GUEST_PIN, WRONG_PIN, Bridge, BridgeFactory
+from fs_conf.sim import Call
 
+from .conftest import GUEST_PIN, WRONG_PIN, AppLog, Bridge, BridgeFactory
+
+WELCOME = "conference/conf-welcome.wav"
 ENTER_ID = "conference/conf-enter_conf_number.wav"
 PIN = "conference/conf-pin.wav"
 BAD_PIN = "conference/conf-bad-pin.wav"
@@ -72,3 +75,32 @@ def test_a_conference_alone_on_its_own_number_needs_no_id(bridge_factory: Bridge
     call = bridge.enter(GUEST_PIN, number="3442")
     bridge.member(call)
     assert ENTER_ID not in call.heard
+
+
+def test_the_id_prompt_tells_nothing_about_a_number_without_a_conference(
+    bridge_factory: BridgeFactory,
+) -> None:
+    """On a number that is not shared, with or without a conference on it, the caller hears
+    the same prompts and the switch runs the same applications with the same arguments (so
+    the same timing): no ID prompt on either, the PIN decides."""
+    bridge = bridge_factory(ivr={"conference_id_prompt": True})
+    bridge.conference(number="3442")
+    with AppLog(bridge.sim) as apps:
+        on_conference = bridge.enter(WRONG_PIN, number="3442")
+        on_nothing = bridge.enter(WRONG_PIN, number="3443", caller_id="1002")
+        for call in (on_conference, on_nothing):
+            call.wait_heard(BAD_PIN)
+            call.wait_heard(PIN)
+            call.hangup()
+        bridge.wait_calls_gone()
+    assert on_conference.heard == on_nothing.heard == [WELCOME, PIN, BAD_PIN, PIN]
+
+    def run(call: Call, number: str) -> list[tuple[str, str]]:
+        """The applications run on `call`, the dialed number (the dialplan's `set`) blanked."""
+        return [
+            (app, data.replace(number, "<number>"))
+            for uuid, app, data in apps.runs
+            if uuid == call.uuid
+        ]
+
+    assert run(on_conference, "3442") == run(on_nothing, "3443")
