@@ -33,14 +33,19 @@ from fs_conf.commands import (
 from fs_conf.conferences import (
     ConferenceChanges,
     ConferenceRequest,
+    Remembered,
     cancel_conference,
+    check_changes,
+    check_request,
     conference_json,
-    create_conference,
+    create_checked,
     current_occurrence,
-    update_conference,
+    organizer_memory,
+    update_checked,
 )
 from fs_conf.errors import FsConfError, ValidationError
-from fs_conf.model import Conference, Role
+from fs_conf.model import Conference, Role, RoomOptions
+from fs_conf.participants import validate_email
 from fs_conf.room_commands import register_room_commands
 from fs_conf.scheduler.mailing import Mailer
 from fs_conf.scheduler.rerender import rerender_failed
@@ -197,12 +202,17 @@ def _add_conference_options(parser: argparse.ArgumentParser) -> None:
         ("--start-muted", "participants join muted"),
         ("--wait-for-moderator", "participants wait until a moderator joins"),
         ("--end-with-last-moderator", "end the room when the last moderator leaves"),
+        ("--announce-names", "callers say their name, played to the room on join and leave"),
     ):
         parser.add_argument(
             flag, action=argparse.BooleanOptionalAction, default=None, help=help_text
         )
-    parser.add_argument(
-        "--max-members", type=_count("max_members"), metavar="N", help="0: no limit"
+    members = parser.add_mutually_exclusive_group()
+    members.add_argument(
+        "--max-members", type=_count("max_members"), metavar="N", help="at most N members (0: no limit)"
+    )
+    members.add_argument(
+        "--no-max-members", dest="max_members", action="store_const", const=0, help="no limit"
     )
 
 
@@ -228,6 +238,8 @@ def _count(field_name: str) -> Callable[[str], int]:
 
 def _create(invocation: Invocation) -> int:
     args = invocation.args
+    # Everything that needs no database is checked before the store is opened: bad input
+    # must not even create the database file.
     request = ConferenceRequest(
         title=args.title,
         start=args.start,
@@ -244,10 +256,28 @@ def _create(invocation: Invocation) -> int:
         wait_for_moderator=args.wait_for_moderator,
         end_with_last_moderator=args.end_with_last_moderator,
         max_members=args.max_members,
+        announce_names=args.announce_names,
     )
-    conference = create_conference(invocation.store, invocation.config, request, invocation.now())
-    _print_conference(invocation, conference, "Created conference")
+    checked = check_request(invocation.config, request, invocation.now())
+    created = create_checked(invocation.store, invocation.config, checked)
+    if invocation.args.json:
+        data = conference_json(created.conference, invocation.now())
+        invocation.print_json({**data, "remembered": created.remembered.as_dict()})
+        return 0
+    _print_conference(invocation, created.conference, "Created conference")
+    if created.remembered.as_dict():
+        invocation.print(format_remembered(created.conference.organizer, created.remembered))
     return 0
+
+
+def format_remembered(organizer: str, remembered: Remembered) -> str:
+    """Which of the organizer's remembered values a new conference took."""
+    lines = [f"Used what is remembered for {organizer}:"]
+    if remembered.reply_to:
+        lines.append(f"  Reply-To:      {remembered.reply_to}")
+    if remembered.participant:
+        lines.append(f"  Participant:   {remembered.participant}")
+    return "\n".join(lines)
 
 
 def _list(invocation: Invocation) -> int:
@@ -290,12 +320,12 @@ def _update(invocation: Invocation) -> int:
         wait_for_moderator=args.wait_for_moderator,
         end_with_last_moderator=args.end_with_last_moderator,
         max_members=args.max_members,
+        announce_names=args.announce_names,
     )
     if changes == ConferenceChanges():
         raise UsageError(f"{PROG} conference update: nothing to change (see --help)")
-    conference = update_conference(
-        invocation.store, invocation.config, args.id, changes, invocation.now()
-    )
+    checked = check_changes(invocation.config, changes, invocation.now())
+    conference = update_checked(invocation.store, invocation.config, args.id, checked)
     _print_conference(invocation, conference, "Updated conference")
     return 0
 
@@ -340,6 +370,7 @@ def format_conference(
     ):
         if value:
             lines.append(f"  {label + ':':<14} {value}")
+    lines.append(f"  Room:          {format_options(conference.options)}")
     lines.append(f"  Status:        {conference.status.value} (sequence {conference.sequence})")
     lines.append(f"  UID:           {conference.uid}")
     if conference.participants:
@@ -359,6 +390,22 @@ def format_conference(
     return "\n".join(lines)
 
 
+def format_options(options: RoomOptions) -> str:
+    """The room options that are on, in words ("no special options" when none is)."""
+    words = [
+        text
+        for on, text in (
+            (options.start_muted, "participants start muted"),
+            (options.wait_for_moderator, "wait for a moderator"),
+            (options.end_with_last_moderator, "ends with the last moderator"),
+            (options.announce_names, "names announced"),
+            (options.max_members > 0, f"at most {options.max_members} members"),
+        )
+        if on
+    ]
+    return ", ".join(words) or "no special options"
+
+
 def format_row(conference: Conference, now: datetime) -> str:
     occurrence = current_occurrence(conference, now)
     repeat = " (repeats)" if conference.rrule else ""
@@ -370,6 +417,42 @@ def format_row(conference: Conference, now: datetime) -> str:
 
 def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M %Z")
+
+
+# Organizers: what is remembered for their next conference
+
+
+def register_organizer_commands(groups: CommandGroups) -> None:
+    organizer = groups.top.add_parser(
+        "organizer", help="what fs_conf remembers for an organizer's next conference"
+    )
+    actions = organizer.add_subparsers(dest="organizer_action", required=True, metavar="ACTION")
+    show = add_command(
+        actions,
+        "show",
+        _organizer_show,
+        "show the reply-to address and first invitee remembered for an organizer",
+    )
+    show.add_argument("email", metavar="EMAIL")
+    add_json(show)
+
+
+def _organizer_show(invocation: Invocation) -> int:
+    organizer = validate_email(invocation.args.email, "EMAIL")
+    memory = organizer_memory(invocation.store, organizer)
+    if invocation.args.json:
+        invocation.print_json(
+            {
+                "organizer": memory.organizer,
+                "reply_to": memory.reply_to,
+                "first_invitee": memory.first_invitee,
+            }
+        )
+        return 0
+    invocation.print(f"Organizer {memory.organizer}")
+    invocation.print(f"  Reply-To:      {memory.reply_to or '(none)'}")
+    invocation.print(f"  First invitee: {memory.first_invitee or '(none)'}")
+    return 0
 
 
 # Check and demo
@@ -512,6 +595,7 @@ Registrar = Callable[[CommandGroups], Any]
 
 REGISTRARS: tuple[Registrar, ...] = (
     register_conference_commands,
+    register_organizer_commands,
     register_check_command,
     register_serve_command,
     register_demo_command,

@@ -2,7 +2,10 @@
 
 The CLI and the web API hand in what a user typed (`ConferenceRequest`, `ConferenceChanges`);
 everything is checked before anything is written, and a bad value raises `ValidationError`
-naming the field (the request attribute, e.g. `dial_in_before`) and the value.
+naming the field (the request attribute, e.g. `dial_in_before`) and the value as typed.
+Checks that need no store come first (`check_request`, `check_changes`), so that a command
+with bad input does not even open, let alone create, the database; `create_checked` and
+`update_checked` then do the rest in one transaction.
 
 Decisions a PBX admin would expect:
 - `start` is ISO 8601 or `now` (an ad-hoc conference). Without an offset it is wall time in
@@ -11,14 +14,23 @@ Decisions a PBX admin would expect:
 - A one-off conference may not start in the past (a minute of slack absorbs typing the
   current minute); a recurring one may, its series simply started earlier.
 - Changing only the time zone keeps the wall time (10:00 stays 10:00, now in the new zone).
-- SEQUENCE grows only when a mailed field changes and invitations already went out; PINs
-  are never changed by an update (new participants get new PINs).
+- SEQUENCE grows only when a field that mails or calendar entries show changes
+  (`mailed_view`) and invitations already went out.
+- PINs are never changed by an update (new participants get new PINs), with one exception:
+  a participant promoted to moderator whose PIN is shorter than `pins.moderator_length`
+  gets a new PIN of that length, because a PIN that grants moderator rights must be as hard
+  to guess as the moderator PIN; the update mail carries it. Demotion keeps the longer PIN.
+- A participant listed again keeps their id, PIN and status: matched by e-mail address, or
+  by phone number when the new entry has no address.
 - Participants may be named from the phone book (`phonebook` key) instead of giving address
   and number; fs_conf.participants reads the SPECs.
-- New PINs avoid every PIN of the conferences not cancelled, whatever their number or time,
-  so moving a conference later can never make two PINs clash.
-- An organizer's reply-to address is remembered and used when their next conference
-  names none; their first invitee is remembered for forms to pre-fill (not added silently).
+- PINs are unique among conferences whose join windows can overlap (fs_conf.pins), whatever
+  their number. Moving a conference so that it could be joined together with one that
+  shares a PIN is refused, naming the change: PINs once given stay.
+- An organizer's reply-to address and first invitee are remembered (issue 5's remembered
+  fields): a new conference of theirs that names no reply-to address uses the remembered
+  one, and one that names no participant invites the remembered first invitee; `Created`
+  says which values were taken.
 """
 
 from __future__ import annotations
@@ -29,22 +41,32 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from fs_conf import participants as participant_rules
 from fs_conf import pins, schedule
 from fs_conf.config import Config
-from fs_conf.errors import ValidationError
-from fs_conf.model import Conference, ConferenceStatus, Occurrence, Participant, RoomOptions
+from fs_conf.errors import NotFoundError, ValidationError
+from fs_conf.model import (
+    Conference,
+    ConferenceStatus,
+    Occurrence,
+    Participant,
+    Role,
+    RoomOptions,
+)
 from fs_conf.phonebook import load_phonebook
-from fs_conf.store import Store
+from fs_conf.store import OrganizerMemory, Store
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 PAST_SLACK = timedelta(minutes=1)
 """How far in the past a one-off start may lie: typing the current minute must work."""
+MAX_LEAD = timedelta(hours=24)
+"""The longest dial-in lead time (as `conference.lead_minutes` in the config)."""
+ROOM_OPTIONS = tuple(f.name for f in dataclasses.fields(RoomOptions))
+"""The per-conference room options; requests, changes and the config's `conference` key name
+them alike."""
 
 
 @dataclass
@@ -67,6 +89,7 @@ class ConferenceRequest:
     wait_for_moderator: bool | None = None
     end_with_last_moderator: bool | None = None
     max_members: int | None = None
+    announce_names: bool | None = None
 
 
 @dataclass
@@ -85,7 +108,8 @@ class ConferenceChanges:
     reply_to: str | None = None
     organizer: str | None = None
     participants: list[str] | None = None
-    """Replaces the whole list; people already invited (same e-mail) keep their id and PIN."""
+    """Replaces the whole list; people already invited (same e-mail, or same phone number when
+    no e-mail is given) keep their id and PIN."""
     add_participants: list[str] = field(default_factory=list)
     remove_participants: list[str] = field(default_factory=list)
     """E-mail addresses or participant ids."""
@@ -95,16 +119,74 @@ class ConferenceChanges:
     wait_for_moderator: bool | None = None
     end_with_last_moderator: bool | None = None
     max_members: int | None = None
+    announce_names: bool | None = None
+
+
+@dataclass(frozen=True)
+class Given:
+    """A participant as the user gave it: parsed, with the field and the SPEC as typed."""
+
+    participant: Participant
+    field: str
+    spec: str
+
+
+@dataclass(frozen=True)
+class Remembered:
+    """What a new conference took from its organizer's memory because the request named none
+    (empty: not taken)."""
+
+    reply_to: str = ""
+    participant: str = ""
+    """The remembered first invitee, a SPEC."""
+
+    def as_dict(self) -> dict[str, str]:
+        return {name: value for name, value in dataclasses.asdict(self).items() if value}
+
+
+@dataclass(frozen=True)
+class Created:
+    conference: Conference
+    remembered: Remembered = Remembered()
+
+
+@dataclass(frozen=True)
+class CheckedRequest:
+    """A create request that passed every check needing no store (see `check_request`)."""
+
+    conference: Conference
+    """The new conference, without ids and PINs."""
+    now: datetime
+
+
+@dataclass(frozen=True)
+class CheckedChanges:
+    """Changes that passed every check needing no store (see `check_changes`)."""
+
+    changes: ConferenceChanges
+    fields: dict[str, object]
+    """Conference fields the changes simply replace, already converted (`duration`, ...)."""
+    participants: list[Given] | None
+    added: list[Given]
+    now: datetime
 
 
 def create_conference(
     store: Store, config: Config, request: ConferenceRequest, now: datetime
 ) -> Conference:
     """Validate `request`, assign number, PINs and UID, and store the new conference."""
+    return create_checked(store, config, check_request(config, request, now)).conference
+
+
+def check_request(config: Config, request: ConferenceRequest, now: datetime) -> CheckedRequest:
+    """Every check of a new conference that needs no store; raises ValidationError."""
     zone_name = request.timezone or config.conference.timezone
     schedule.validate_timezone(zone_name, "timezone")
     zone = ZoneInfo(zone_name)
-    lead_minutes = _default(request.dial_in_before_minutes, config.conference.lead_minutes)
+    lead_minutes = config.conference.lead_minutes
+    if request.dial_in_before_minutes is not None:
+        lead_minutes = request.dial_in_before_minutes
+    given = _given(config, request.participants, "participant")
     conference = Conference(
         title=_title(request.title),
         start=parse_start(request.start, zone, now),
@@ -121,39 +203,82 @@ def create_conference(
         guest_pin="",
         moderator_pin="",
         uid=f"{uuid.uuid4()}@fs_conf",
-        options=_options(config, RoomOptions(), request),
-        participants=_participants(config, request.participants, "participant"),
+        options=_options(config, None, request),
+        participants=[g.participant for g in given],
     )
-    _check_not_past(conference, now)
-    participant_rules.check_duplicates(conference.participants, "participant")
+    _check_not_past(conference, now, "start", request.start)
+    _check_duplicates([], given)
+    return CheckedRequest(conference, now)
+
+
+def create_checked(store: Store, config: Config, checked: CheckedRequest) -> Created:
+    """Store a checked request: the organizer's remembered values fill what it left empty,
+    PINs are drawn, and the organizer's reply-to and first invitee are remembered."""
     with store.transaction():
-        if conference.organizer and not conference.reply_to:
-            memory = store.recall_organizer(conference.organizer)
-            conference.reply_to = memory.reply_to if memory else ""
-        stored = store.add_conference(_with_pins(store, config, conference))
-        if conference.organizer:
-            first = request.participants[0] if request.participants else ""
-            store.remember_organizer(conference.organizer, conference.reply_to, first)
+        conference, remembered = _with_remembered(store, config, checked.conference)
+        stored = store.add_conference(_with_pins(store, config, conference, checked.now))
+        if stored.organizer:
+            first = stored.participants[0] if stored.participants else None
+            spec = participant_rules.format_spec(first) if first else ""
+            store.remember_organizer(stored.organizer, stored.reply_to, spec)
     log.info("created conference %s (%d participants)", stored.id, len(stored.participants))
-    return stored
+    return Created(stored, remembered)
+
+
+def organizer_memory(store: Store, organizer: str) -> OrganizerMemory:
+    """What is remembered for `organizer`'s next conference; NotFoundError when nothing is."""
+    memory = store.recall_organizer(organizer)
+    if memory is None:
+        raise NotFoundError("organizer", organizer)
+    return memory
 
 
 def update_conference(
     store: Store, config: Config, conference_id: int, changes: ConferenceChanges, now: datetime
 ) -> Conference:
     """Apply `changes` to a stored conference; raises NotFoundError if there is none."""
+    return update_checked(store, config, conference_id, check_changes(config, changes, now))
+
+
+def check_changes(config: Config, changes: ConferenceChanges, now: datetime) -> CheckedChanges:
+    """Every check of `changes` that needs no store; raises ValidationError."""
+    if changes.timezone is not None:
+        schedule.validate_timezone(changes.timezone, "timezone")
+    # Only the form of times can be checked here: whether a wall time exists depends on the
+    # conference's time zone, and whether an exdate is an occurrence on its schedule.
+    zone = ZoneInfo(changes.timezone or "UTC")
+    if changes.start is not None:
+        parse_start(changes.start, zone, now)
+    for text in changes.add_exdates:
+        parse_start(text, zone, now, "exdate")
+    if changes.max_members is not None:
+        _check_max_members(changes.max_members)
+    replaced = None
+    if changes.participants is not None:
+        replaced = _given(config, changes.participants, "participant")
+        _check_duplicates([], replaced)
+    added = _given(config, changes.add_participants, "add_participant")
+    _check_duplicates([], added)
+    return CheckedChanges(changes, _replaced_fields(changes), replaced, added, now)
+
+
+def update_checked(
+    store: Store, config: Config, conference_id: int, checked: CheckedChanges
+) -> Conference:
+    """Apply checked changes to a stored conference in one transaction; raises NotFoundError
+    if there is none."""
+    changes, now = checked.changes, checked.now
     with store.transaction():
         before = store.get_conference(conference_id)
         if before.status is ConferenceStatus.CANCELLED:
             raise ValidationError(
                 "status", before.status.value, "a cancelled conference cannot be changed"
             )
-        after = _changed(config, before, changes, now)
+        after = _changed(config, before, checked)
         if after.start != before.start or after.rrule != before.rrule:
-            _check_not_past(after, now)
-        participant_rules.check_duplicates(after.participants, "participant")
-        after = _with_pins(store, config, after)
-        if mailed_view(after) != mailed_view(before) and before.mailed:
+            _check_not_past(after, now, *(_schedule_change(changes) or ("start", "")))
+        after = _with_pins_after(store, config, after, checked)
+        if before.mailed and mailed_view(after) != mailed_view(before):
             after.sequence = before.sequence + 1
         stored = store.save_conference(after)
     log.info("updated conference %s (sequence %d)", stored.id, stored.sequence)
@@ -183,9 +308,22 @@ def current_occurrence(conference: Conference, now: datetime) -> Occurrence:
     return Occurrence(conference.start, conference.start + conference.duration + extra)
 
 
+def upcoming_occurrence(conference: Conference, now: datetime) -> Occurrence | None:
+    """The sitting running at `now`, else the next one; None when none will come (the
+    series is over or the conference is cancelled)."""
+    if conference.status is ConferenceStatus.CANCELLED:
+        return None
+    return schedule.next_occurrence(conference, now)
+
+
 def conference_json(conference: Conference, now: datetime) -> dict[str, object]:
-    """The conference as the CLI's `--json` and the web API show it (see DESIGN.md)."""
-    occurrence = current_occurrence(conference, now)
+    """The conference as the CLI's `--json` shows it (keys documented in the README).
+
+    `start` and `end` are one sitting, the first one as scheduled (DTSTART and DTSTART plus
+    the duration, as calendars show it); `next_start` and `next_end` the sitting running at
+    `now` or the next one, extensions included, both null when none will come.
+    """
+    upcoming = upcoming_occurrence(conference, now)
     return {
         "id": conference.id,
         "title": conference.title,
@@ -196,10 +334,15 @@ def conference_json(conference: Conference, now: datetime) -> dict[str, object]:
         "uid": conference.uid,
         "sequence": conference.sequence,
         "start": conference.start.isoformat(),
-        "end": occurrence.end.isoformat(),
+        "end": (conference.start + conference.duration).isoformat(),
+        "next_start": None if upcoming is None else upcoming.start.isoformat(),
+        "next_end": None if upcoming is None else upcoming.end.isoformat(),
         "timezone": conference.timezone,
         "rrule": conference.rrule,
         "status": conference.status.value,
+        "organizer": conference.organizer,
+        "reply_to": conference.reply_to,
+        "options": dataclasses.asdict(conference.options),
         "participants": [
             {
                 "id": p.id,
@@ -217,17 +360,26 @@ def conference_json(conference: Conference, now: datetime) -> dict[str, object]:
 
 
 def mailed_view(conference: Conference) -> tuple[object, ...]:
-    """The fields invitations show: a change to any of them needs a new SEQUENCE."""
+    """Everything invitations, updates and their calendar entries show (fs_conf.mail): a
+    change to any of it needs a new SEQUENCE. Participants without an e-mail address get
+    no mail and are no calendar attendee; phone numbers and call-outs are shown nowhere."""
     return (
         conference.title,
         conference.description,
         conference.location,
+        conference.number,
+        conference.external_number,
         conference.start,
         conference.timezone,
         conference.duration,
+        conference.lead,
         conference.rrule,
         tuple(conference.exdates),
-        tuple((p.name, p.email, p.phone, p.role, p.call) for p in conference.participants),
+        conference.organizer,
+        conference.reply_to,
+        conference.guest_pin,
+        conference.moderator_pin,
+        tuple((p.name, p.email, p.role, p.pin) for p in conference.participants if p.email),
         conference.status,
     )
 
@@ -255,69 +407,104 @@ def parse_start(text: str, zone: ZoneInfo, now: datetime, field_name: str = "sta
     return local
 
 
-def _changed(
-    config: Config, before: Conference, changes: ConferenceChanges, now: datetime
-) -> Conference:
-    """A copy of `before` with `changes` applied and validated (PINs untouched)."""
+def _replaced_fields(changes: ConferenceChanges) -> dict[str, object]:
+    """The Conference fields `changes` simply replace, each checked and converted."""
+    checks = {
+        "title": (changes.title, _title),
+        "duration": (changes.duration_minutes, _duration),
+        "lead": (changes.dial_in_before_minutes, _lead),
+        "rrule": (changes.rrule, _rrule),
+        "location": (changes.location, lambda text: _one_line(text, "location")),
+        "description": (changes.description, str),
+        "reply_to": (changes.reply_to, lambda text: _email(text, "reply_to")),
+        "organizer": (changes.organizer, lambda text: _email(text, "organizer")),
+    }
+    return {name: check(value) for name, (value, check) in checks.items() if value is not None}
+
+
+def _changed(config: Config, before: Conference, checked: CheckedChanges) -> Conference:
+    """A copy of `before` with the checked changes applied (new participants without PINs)."""
+    changes = checked.changes
     after = dataclasses.replace(
         before,
         participants=[dataclasses.replace(p) for p in before.participants],
         exdates=list(before.exdates),
-        options=dataclasses.replace(before.options),
+        options=_options(config, before.options, changes),
+        **checked.fields,
     )
     if changes.timezone is not None:
-        schedule.validate_timezone(changes.timezone, "timezone")
+        zone = ZoneInfo(changes.timezone)
         after.timezone = changes.timezone
-        after.start = before.start.replace(tzinfo=ZoneInfo(changes.timezone))
-        after.exdates = [
-            moment.replace(tzinfo=ZoneInfo(changes.timezone)) for moment in after.exdates
-        ]
-    zone = ZoneInfo(after.timezone)
+        after.start = before.start.replace(tzinfo=zone)
+        after.exdates = [moment.replace(tzinfo=zone) for moment in after.exdates]
     if changes.start is not None:
-        after.start = parse_start(changes.start, zone, now)
-    if changes.title is not None:
-        after.title = _title(changes.title)
-    if changes.duration_minutes is not None:
-        after.duration = _duration(changes.duration_minutes)
-    if changes.dial_in_before_minutes is not None:
-        after.lead = _lead(changes.dial_in_before_minutes)
-    if changes.rrule is not None:
-        after.rrule = _rrule(changes.rrule)
-    if changes.location is not None:
-        after.location = _one_line(changes.location, "location")
-    if changes.description is not None:
-        after.description = changes.description
-    if changes.reply_to is not None:
-        after.reply_to = _email(changes.reply_to, "reply_to")
-    if changes.organizer is not None:
-        after.organizer = _email(changes.organizer, "organizer")
-    after.options = _options(config, after.options, changes)
-    after.participants = _changed_participants(config, after.participants, changes)
-    after.exdates = _exdates(after, changes.add_exdates, now)
+        after.start = parse_start(changes.start, ZoneInfo(after.timezone), checked.now)
+    after.participants = _changed_participants(config, after.participants, checked)
+    after.exdates = _exdates(after, changes.add_exdates, checked.now)
     return after
 
 
+def _schedule_change(changes: ConferenceChanges) -> tuple[str, object] | None:
+    """The first change to when the conference can be joined, as typed (errors name it)."""
+    given = {
+        "start": changes.start,
+        "timezone": changes.timezone,
+        "rrule": changes.rrule,
+        "duration": changes.duration_minutes,
+        "dial_in_before": changes.dial_in_before_minutes,
+    }
+    return next(((name, value) for name, value in given.items() if value is not None), None)
+
+
 def _changed_participants(
-    config: Config, current: list[Participant], changes: ConferenceChanges
+    config: Config, current: list[Participant], checked: CheckedChanges
 ) -> list[Participant]:
     result = current
-    if changes.participants is not None:
-        result = [
-            _keep_identity(p, current)
-            for p in _participants(config, changes.participants, "participant")
-        ]
-    for text in changes.remove_participants:
+    if checked.participants is not None:
+        listed = [g.participant for g in checked.participants]
+        result = _keep_identities(listed, current, config.pins.moderator_length)
+    for text in checked.changes.remove_participants:
         gone = _find_participant(result, text)
         result = [p for p in result if p is not gone]
-    return result + _participants(config, changes.add_participants, "add_participant")
+    _check_duplicates(result, checked.added)
+    return result + [g.participant for g in checked.added]
 
 
-def _keep_identity(new: Participant, current: list[Participant]) -> Participant:
-    """A participant re-listed with the same e-mail keeps their id, PIN and status."""
-    for old in current:
-        if new.email and old.email and new.email.lower() == old.email.lower():
-            return dataclasses.replace(new, id=old.id, pin=old.pin, status=old.status)
-    return new
+def _keep_identities(
+    listed: list[Participant], current: list[Participant], moderator_length: int
+) -> list[Participant]:
+    """`listed` with the people already invited matched to who they were: by e-mail address
+    first, then, for entries without one, by phone number; each current participant matches
+    at most once (two entries must never share one id)."""
+    unclaimed = list(current)
+    matched: dict[int, Participant] = {}
+    for same in (_same_email, _same_phone):
+        for position, new in enumerate(listed):
+            old = None if position in matched else next((o for o in unclaimed if same(new, o)), None)
+            if old is not None:
+                matched[position] = old
+                unclaimed.remove(old)
+    return [
+        _kept(new, matched[position], moderator_length) if position in matched else new
+        for position, new in enumerate(listed)
+    ]
+
+
+def _same_email(new: Participant, old: Participant) -> bool:
+    return bool(new.email and old.email and new.email.casefold() == old.email.casefold())
+
+
+def _same_phone(new: Participant, old: Participant) -> bool:
+    return bool(not new.email and new.phone and new.phone == old.phone)
+
+
+def _kept(new: Participant, old: Participant, moderator_length: int) -> Participant:
+    """`new` as the participant `old` was: same id, PIN and status. A PIN too short for the
+    moderator rights a promotion gives is dropped, so that a new one is drawn."""
+    pin = old.pin
+    if new.role is Role.MODERATOR and len(pin) < moderator_length:
+        pin = ""
+    return dataclasses.replace(new, id=old.id, pin=pin, status=old.status)
 
 
 def _find_participant(participants: list[Participant], text: str) -> Participant:
@@ -359,52 +546,109 @@ def _exdates(conference: Conference, added: list[str], now: datetime) -> list[da
     return sorted(result)
 
 
-def _participants(config: Config, specs: list[str], field_name: str) -> list[Participant]:
+def _given(config: Config, specs: list[str], field_name: str) -> list[Given]:
     phonebook = load_phonebook(config.phonebook) if config.phonebook and specs else None
-    return [participant_rules.parse_spec(spec, field_name, phonebook) for spec in specs]
+    return [
+        Given(participant_rules.parse_spec(spec, field_name, phonebook), field_name, spec)
+        for spec in specs
+    ]
 
 
-def _with_pins(store: Store, config: Config, conference: Conference) -> Conference:
-    """`conference` with its empty PINs filled, avoiding every PIN of the live conferences."""
-    return pins.assign_pins(
-        conference, pins.PinPolicy.from_config(config.pins), store.list_conferences()
+def _check_duplicates(base: list[Participant], given: list[Given]) -> None:
+    """Refuse a given participant whose address or number someone in `base` or an earlier
+    given one has, naming the SPEC as typed (`base` never holds duplicates itself)."""
+    found = participant_rules.first_duplicate([*base, *(g.participant for g in given)])
+    if found is not None:
+        culprit = given[found.index - len(base)]
+        raise ValidationError(culprit.field, culprit.spec, found.problem)
+
+
+def _with_remembered(
+    store: Store, config: Config, conference: Conference
+) -> tuple[Conference, Remembered]:
+    """`conference` with what its organizer's memory holds for what it left empty: the
+    reply-to address and, when nobody is invited, the remembered first invitee."""
+    memory = store.recall_organizer(conference.organizer) if conference.organizer else None
+    if memory is None:
+        return conference, Remembered()
+    remembered = Remembered(
+        reply_to="" if conference.reply_to else memory.reply_to,
+        participant="" if conference.participants else memory.first_invitee,
     )
+    filled = dataclasses.replace(conference, reply_to=conference.reply_to or memory.reply_to)
+    if remembered.participant:
+        filled.participants = [_remembered_invitee(config, memory)]
+    return filled, remembered
+
+
+def _remembered_invitee(config: Config, memory: OrganizerMemory) -> Participant:
+    phonebook = load_phonebook(config.phonebook) if config.phonebook else None
+    try:
+        return participant_rules.parse_spec(memory.first_invitee, "participant", phonebook)
+    except ValidationError as error:
+        raise ValidationError(
+            "organizer",
+            memory.organizer,
+            f"the remembered first invitee {memory.first_invitee!r} is no longer valid"
+            f" ({error.problem}); name the participants",
+        ) from error
+
+
+def _with_pins(store: Store, config: Config, conference: Conference, now: datetime) -> Conference:
+    """`conference` with its empty PINs filled, unique among the conferences that can be
+    joined at the same time (fs_conf.pins)."""
+    rule = pins.OverlapRule(now=now, grace=timedelta(minutes=config.conference.grace_minutes))
+    policy = pins.PinPolicy.from_config(config.pins)
+    return pins.assign_pins(conference, policy, store.list_conferences(), rule)
+
+
+def _with_pins_after(
+    store: Store, config: Config, conference: Conference, checked: CheckedChanges
+) -> Conference:
+    """As `_with_pins`, after changes: a kept PIN that now clashes was brought into overlap by
+    a change of the schedule, and that change is what the error names."""
+    try:
+        return _with_pins(store, config, conference, checked.now)
+    except pins.PinClash as clash:
+        moved = _schedule_change(checked.changes)
+        if moved is None:
+            raise
+        raise ValidationError(
+            *moved,
+            f"the conference could then be joined at the same time as"
+            f" {pins.describe(clash.other)!r}, which has one of its PINs; PINs once given"
+            f" do not change, so choose another time",
+        ) from clash
 
 
 def _options(
-    config: Config, current: RoomOptions, given: ConferenceRequest | ConferenceChanges
+    config: Config, current: RoomOptions | None, given: ConferenceRequest | ConferenceChanges
 ) -> RoomOptions:
-    defaults = config.conference
-    is_new = isinstance(given, ConferenceRequest)
-    options = RoomOptions(
-        start_muted=_default(
-            given.start_muted, defaults.start_muted if is_new else current.start_muted
-        ),
-        wait_for_moderator=_default(
-            given.wait_for_moderator,
-            defaults.wait_for_moderator if is_new else current.wait_for_moderator,
-        ),
-        end_with_last_moderator=_default(
-            given.end_with_last_moderator,
-            defaults.end_with_last_moderator if is_new else current.end_with_last_moderator,
-        ),
-        max_members=_default(
-            given.max_members, defaults.max_members if is_new else current.max_members
-        ),
-        announce_names=defaults.announce_names if is_new else current.announce_names,
-    )
-    if options.max_members < 0:
-        raise ValidationError("max_members", options.max_members, "must be 0 (no limit) or more")
+    """The room options `given` sets, the others as they were (`current`) or, for a new
+    conference (None), as the `conference` config key has them."""
+    base = current
+    if base is None:
+        base = RoomOptions(**{name: getattr(config.conference, name) for name in ROOM_OPTIONS})
+    chosen = {name: getattr(given, name) for name in ROOM_OPTIONS if getattr(given, name) is not None}
+    options = dataclasses.replace(base, **chosen)
+    _check_max_members(options.max_members)
     return options
 
 
-def _check_not_past(conference: Conference, now: datetime) -> None:
-    if not conference.rrule and conference.start < now - PAST_SLACK:
-        raise ValidationError(
-            "start",
-            conference.start.isoformat(),
-            "lies in the past (use `now` for a conference starting now)",
-        )
+def _check_max_members(value: int) -> None:
+    if value < 0:
+        raise ValidationError("max_members", value, "must be 0 (no limit) or more")
+
+
+def _check_not_past(conference: Conference, now: datetime, field_name: str, typed: object) -> None:
+    """A one-off conference may not start in the past; `field_name` and `typed` are the input
+    that put its start there (the start itself, or a time zone or recurrence change)."""
+    if conference.rrule or conference.start >= now - PAST_SLACK:
+        return
+    problem = "lies in the past (use `now` for a conference starting now)"
+    if field_name != "start":
+        problem = f"puts the start in the past ({conference.start:%Y-%m-%d %H:%M %Z})"
+    raise ValidationError(field_name, typed, problem)
 
 
 def _title(text: str) -> str:
@@ -434,13 +678,11 @@ def _duration(minutes: int) -> timedelta:
 def _lead(minutes: int) -> timedelta:
     lead = timedelta(minutes=minutes)
     schedule.validate_lead(lead, "dial_in_before")
+    if lead > MAX_LEAD:
+        raise ValidationError("dial_in_before", minutes, "must be at most 1440 minutes (24 hours)")
     return lead
 
 
 def _rrule(text: str) -> str | None:
     value = text.strip()
     return schedule.validate_rrule(value, "rrule") if value else None
-
-
-def _default(value: T | None, default: T) -> T:
-    return default if value is None else value

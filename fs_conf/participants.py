@@ -22,7 +22,8 @@ parentheses are dropped, and the trunk `(0)` of international numbers written th
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fs_conf.errors import ValidationError
@@ -189,20 +190,40 @@ def _phone(value: str | None, spec: str, field: str, phonebook: PhoneBook | None
     return normalise_phone(value, field)
 
 
-def check_duplicates(participants: Iterable[Participant], field: str = "--participant") -> None:
-    """Raise ValidationError naming the first participant whose e-mail address (in any case)
-    or phone number is already taken by an earlier one."""
+@dataclass(frozen=True)
+class Duplicate:
+    """Participant number `index` of a list has an address or number an earlier one has."""
+
+    index: int
+    problem: str
+
+
+def first_duplicate(participants: Sequence[Participant]) -> Duplicate | None:
+    """The first participant whose e-mail address (in any case) or phone number is already
+    taken by an earlier one; None when everyone differs. The caller names the field and
+    the SPEC the user typed for it."""
     emails: dict[str, Participant] = {}
     phones: dict[str, Participant] = {}
-    for participant in participants:
+    for index, participant in enumerate(participants):
         if participant.email:
             key = participant.email.casefold()
             if key in emails:
-                raise ValidationError(field, participant.email,
-                                      f"e-mail address given twice ({emails[key].name!r} and {participant.name!r})")
+                return Duplicate(index, f"e-mail address given twice ({emails[key].name!r} and {participant.name!r})")
             emails[key] = participant
         if participant.phone:
             if participant.phone in phones:
-                raise ValidationError(field, participant.phone,
-                                      f"phone number given twice ({phones[participant.phone].name!r} and {participant.name!r})")
+                earlier = phones[participant.phone].name
+                return Duplicate(index, f"phone number given twice ({earlier!r} and {participant.name!r})")
             phones[participant.phone] = participant
+    return None
+
+
+def format_spec(participant: Participant) -> str:
+    """The SPEC that `parse_spec` reads back as this participant (e.g. to remember it)."""
+    head = f"{participant.name} <{participant.email}>" if participant.email else participant.name
+    options = [f"phone={participant.phone}"] if participant.phone else []
+    if participant.role is Role.MODERATOR:
+        options.append("moderator")
+    if participant.call:
+        options.append("call")
+    return ";".join([head, *options])

@@ -2,14 +2,17 @@
 
 PINs are digit strings (a leading zero is part of the PIN) drawn with `secrets`. A PIN that
 is set is never changed here: once mailed it must keep working (BigBlueButton #10916), so
-`assign_pins` only fills PINs that are empty.
+`assign_pins` only fills PINs that are empty. (The one PIN that is drawn again is a
+participant's who was promoted to moderator with a PIN shorter than `moderator_length`:
+fs_conf.conferences empties it, see "Lengths".)
 
 Lengths. A PIN that grants moderator rights (the moderator PIN, and the personal PIN of a
 moderator) is `moderator_length` long; the guest PIN and the personal PINs of other
 participants are `guest_length` and `personal_length` long. The defaults, together with the
 IVR's tries per call and lockout, keep guessing any valid PIN above a million calls while up
 to `DESIGN_VALID_PINS` PINs of one length are valid at once on one dialed number; the
-arithmetic is in the README (section "PIN lengths and lockout") and `PinPolicy.calls_to_guess`.
+arithmetic is in the README (section "PIN lengths and lockout"), in docs/pins.md and in
+`PinPolicy.calls_to_guess`.
 
 Trivial PINs. A PIN whose digits are all the same (00000000), that counts up or down by one
 (123456789, 987654321, also wrapping: 7890123) or that repeats two digits (12121212) is
@@ -22,9 +25,11 @@ never makes two PINs clash). Two conferences' windows "can overlap" when any joi
 [start - lead, end + grace + margin) of the one meets one of the other within the horizon,
 or when both still have occurrences after the horizon (series are not compared forever, so
 two open-ended series always count as overlapping). The margin leaves room for extensions
-(`*6`) granted later. `check_unique` applies this rule to PINs set by hand; `assign_pins`
-is stricter and never hands out a PIN any of the given conferences uses, so a later
-reschedule cannot make new PINs clash either.
+(`*6`) granted later. `assign_pins` applies this rule: new PINs avoid the PINs of every
+conference that can overlap, and PINs already set (kept by an update that moves the
+conference) must not clash with one (`check_unique`, `PinClash`). A PIN of a conference
+that can no longer overlap, e.g. one that is over, may be drawn again: the PIN space is not
+used up by the past.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ import dataclasses
 import hmac
 import re
 import secrets
-from collections.abc import Collection, Iterable
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -125,7 +130,7 @@ def is_trivial(pin: str) -> bool:
     return len(pin) > 2 and pin == (pin[:2] * len(pin))[: len(pin)]
 
 
-def generate_pin(length: int, taken: Collection[str] = frozenset()) -> str:
+def generate_pin(length: int, taken: Container[str] = frozenset()) -> str:
     """A random, non-trivial PIN of `length` digits that is not in `taken`."""
     if not MIN_LENGTH <= length <= MAX_LENGTH:
         raise ValidationError("pins", length, f"PIN length must be between {MIN_LENGTH} and {MAX_LENGTH} digits")
@@ -204,36 +209,67 @@ def windows_can_overlap(a: Conference, b: Conference, rule: OverlapRule) -> bool
     return all(ConferenceSchedule(c).next_start(horizon_end, inclusive=True) is not None for c in (a, b))
 
 
-def pins_in_use(conferences: Iterable[Conference], window: tuple[datetime, datetime],
-                grace: timedelta = timedelta(0)) -> set[str]:
-    """PINs of the conferences that can be joined at some moment in [window)."""
-    start, end = window
-    in_use: set[str] = set()
-    for conf in conferences:
-        # a join window [s - lead, e + grace) meets [start, end) when the occurrence
-        # overlaps [start - grace, end + lead)
-        if ConferenceSchedule(conf).occurrences(start - grace, end + conf.lead):
-            in_use.update(pin for _, pin in conference_pins(conf))
-    return in_use
+class PinClash(ValidationError):
+    """A PIN of a conference is also a PIN of `other`, which can be joined at the same time."""
+
+    def __init__(self, field: str, other: Conference) -> None:
+        super().__init__(
+            field, HIDDEN,
+            f"PIN already used by conference {describe(other)!r}, which can be joined at the same time",
+        )
+        self.other = other
+
+
+def describe(conf: Conference) -> str:
+    """A conference as errors name it: its title, and its id once it has one."""
+    return conf.title if conf.id is None else f"{conf.title} (id {conf.id})"
 
 
 def check_unique(conf: Conference, others: Iterable[Conference], rule: OverlapRule) -> None:
-    """Raise ValidationError if two of the conference's PINs are equal, or one of them is used
-    by another conference whose join windows can overlap this one's."""
+    """Raise ValidationError if two of the conference's PINs are equal, or PinClash if one of
+    them is used by another conference whose join windows can overlap this one's."""
     own = conference_pins(conf)
     _check_within(own)
     fields_by_pin = {pin: field for field, pin in own}
-    for other in others:
-        if other is conf or (conf.id is not None and other.id == conf.id):
-            continue
+    for other in _others(conf, others):
         shared = fields_by_pin.keys() & {pin for _, pin in conference_pins(other)}
         if shared and windows_can_overlap(conf, other, rule):
-            field = fields_by_pin[min(shared)]
-            name = other.title if other.id is None else f"{other.title} (id {other.id})"
-            raise ValidationError(
-                field, HIDDEN,
-                f"PIN already used by conference {name!r}, which can be joined at the same time",
-            )
+            raise PinClash(fields_by_pin[min(shared)], other)
+
+
+def _others(conf: Conference, conferences: Iterable[Conference]) -> list[Conference]:
+    """`conferences` without `conf` itself (also not its stored copy)."""
+    return [c for c in conferences if c is not conf and (conf.id is None or c.id != conf.id)]
+
+
+class _TakenPins:
+    """The PINs a new PIN of `conf` must avoid: its own, and those of the other conferences
+    that can overlap it. Overlap is only worked out for a conference whose PIN was drawn,
+    which with PINs of nine digits is almost never, so drawing stays cheap with many
+    conferences stored."""
+
+    def __init__(self, conf: Conference, others: Sequence[Conference], rule: OverlapRule) -> None:
+        self._conf = conf
+        self._rule = rule
+        self._own = {pin for _, pin in conference_pins(conf)}
+        self._owners: dict[str, list[Conference]] = {}
+        for other in others:
+            for _, pin in conference_pins(other):
+                self._owners.setdefault(pin, []).append(other)
+        self._overlaps: dict[int, bool] = {}
+
+    def __contains__(self, pin: object) -> bool:
+        if pin in self._own:
+            return True
+        return any(self._can_overlap(other) for other in self._owners.get(str(pin), ()))
+
+    def add(self, pin: str) -> None:
+        self._own.add(pin)
+
+    def _can_overlap(self, other: Conference) -> bool:
+        if id(other) not in self._overlaps:
+            self._overlaps[id(other)] = windows_can_overlap(self._conf, other, self._rule)
+        return self._overlaps[id(other)]
 
 
 def _check_within(pins: list[tuple[str, str]]) -> None:
@@ -244,19 +280,19 @@ def _check_within(pins: list[tuple[str, str]]) -> None:
         seen[pin] = field
 
 
-def assign_pins(conf: Conference, policy: PinPolicy, others: Iterable[Conference]) -> Conference:
+def assign_pins(
+    conf: Conference, policy: PinPolicy, others: Iterable[Conference], rule: OverlapRule
+) -> Conference:
     """A copy of `conf` whose empty guest, moderator and personal PINs are filled.
 
-    PINs already set are kept as they are (only checked to differ from each other). New
-    PINs avoid every PIN of `others`, not only of overlapping ones: pass the conferences
-    that are not over yet.
+    PINs already set are kept as they are; they must differ from each other and from the
+    PINs of every conference of `others` whose windows can overlap (else ValidationError,
+    PinClash). New PINs avoid those too. Pass every conference that is not cancelled
+    (`conf`'s own stored copy among them does no harm).
     """
-    own = conference_pins(conf)
-    _check_within(own)
-    taken = {pin for _, pin in own}
-    for other in others:
-        if other is not conf and (conf.id is None or other.id != conf.id):
-            taken.update(pin for _, pin in conference_pins(other))
+    rivals = _others(conf, others)
+    check_unique(conf, rivals, rule)
+    taken = _TakenPins(conf, rivals, rule)
 
     def fill(pin: str, length: int) -> str:
         if pin:

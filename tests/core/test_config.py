@@ -1,5 +1,7 @@
 """Configuration: embedded defaults, and every kind of bad value named by its key path."""
 
+import dataclasses
+import typing
 from pathlib import Path
 
 import pytest
@@ -108,7 +110,28 @@ RANGES = {
     "scheduler.reminder_minutes": (0, 10080),
     "scheduler.warn_before_end_minutes": (0, 1440),
     "scheduler.callout_answer_seconds": (1, 600),
+    "scheduler.safety_check_seconds": (1, 3600),
 }
+
+
+def numeric_keys(cls: type = Config, prefix: str = "") -> list[str]:
+    """The key path of every number in the configuration."""
+    found = []
+    for item in dataclasses.fields(cls):
+        hint = typing.get_type_hints(cls)[item.name]
+        if dataclasses.is_dataclass(hint):
+            found += numeric_keys(hint, f"{prefix}{item.name}.")
+        elif hint in (int, float):
+            found.append(f"{prefix}{item.name}")
+    return found
+
+
+@pytest.mark.parametrize("key_path", numeric_keys())
+def test_no_number_in_the_configuration_goes_unchecked(tmp_path: Path, key_path: str) -> None:
+    for absurd in (10**9, -(10**9)):
+        with pytest.raises(ValidationError) as err:
+            load_config(write(tmp_path, nested(key_path, absurd)))
+        assert (err.value.field, err.value.value) == (key_path, absurd)
 
 
 def nested(key_path: str, value: object) -> str:

@@ -6,7 +6,13 @@ import pytest
 
 from fs_conf.errors import ValidationError
 from fs_conf.model import Participant, Role
-from fs_conf.participants import check_duplicates, normalise_phone, parse_spec, validate_email
+from fs_conf.participants import (
+    first_duplicate,
+    format_spec,
+    normalise_phone,
+    parse_spec,
+    validate_email,
+)
 from fs_conf.phonebook import Entry, PhoneBook
 
 BOOK = PhoneBook([
@@ -202,14 +208,28 @@ def test_unknown_name_without_contact_details() -> None:
 # --- duplicates ----------------------------------------------------------------------------------------
 
 
-def test_check_duplicates() -> None:
-    check_duplicates([parse_spec("Ann <ann@example.org>;phone=2001"), parse_spec("Bob <bob@example.org>;phone=2002"),
-                      parse_spec("Desk;phone=2003")])
-    with pytest.raises(ValidationError) as caught:
-        check_duplicates([parse_spec("Ann <ann@example.org>"), parse_spec("Annie <ANN@example.org>")])
-    assert caught.value.value == "ANN@example.org"
-    assert "'Ann' and 'Annie'" in caught.value.problem
-    with pytest.raises(ValidationError) as caught:
-        check_duplicates([parse_spec("Ann <ann@example.org>;phone=+49 30 1"), parse_spec("Desk;phone=+49-30-1")])
-    assert (caught.value.field, caught.value.value) == ("--participant", "+49301")
-    assert "phone number given twice" in caught.value.problem
+def test_first_duplicate() -> None:
+    assert first_duplicate([parse_spec("Ann <ann@example.org>;phone=2001"), parse_spec("Bob <bob@example.org>;phone=2002"),
+                            parse_spec("Desk;phone=2003")]) is None
+    found = first_duplicate([parse_spec("Ann <ann@example.org>"), parse_spec("Cy;phone=1"),
+                             parse_spec("Annie <ANN@example.org>")])
+    assert found is not None and found.index == 2
+    assert "e-mail address given twice ('Ann' and 'Annie')" in found.problem
+    found = first_duplicate([parse_spec("Ann <ann@example.org>;phone=+49 30 1"), parse_spec("Desk;phone=+49-30-1")])
+    assert found is not None and found.index == 1
+    assert "phone number given twice ('Ann' and 'Desk')" in found.problem
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "Ann Lee <ann@example.org>;phone=+4930111;moderator;call",
+        "Bob <bob@example.org>",
+        "Desk;phone=1009",
+        "Desk;phone=1009;call",
+        "ann@example.org",
+    ],
+)
+def test_format_spec_reads_back_as_the_same_participant(spec: str) -> None:
+    participant = parse_spec(spec)
+    assert parse_spec(format_spec(participant)) == participant

@@ -18,6 +18,7 @@ from fs_conf.model import Conference, ConferenceStatus, Participant, Role
 from fs_conf.pins import (
     DESIGN_VALID_PINS,
     OverlapRule,
+    PinClash,
     PinPolicy,
     assign_pins,
     check_unique,
@@ -25,7 +26,6 @@ from fs_conf.pins import (
     generate_pin,
     is_trivial,
     pins_equal,
-    pins_in_use,
     validate_pin,
     windows_can_overlap,
 )
@@ -238,15 +238,6 @@ def test_check_unique_rejects_equal_pins_within_a_conference() -> None:
         check_unique(conf, [], RULE)
 
 
-def test_pins_in_use_counts_lead_and_grace() -> None:
-    confs = [conference(at(2, 10), "111222333", "1112223334"), conference(at(2, 12), "444555666", "4445556667")]
-    assert pins_in_use(confs, (at(2, 9, 49), at(2, 9, 50))) == set()
-    assert pins_in_use(confs, (at(2, 9, 50), at(2, 9, 51))) == {"111222333", "1112223334"}
-    assert pins_in_use(confs, (at(2, 11, 4), at(2, 11, 5))) == set()
-    assert pins_in_use(confs, (at(2, 11, 4), at(2, 11, 5)), grace=timedelta(minutes=5)) == {"111222333", "1112223334"}
-    assert pins_in_use(confs, (at(2, 9), at(2, 13))) == {"111222333", "1112223334", "444555666", "4445556667"}
-
-
 # --- assignment ---------------------------------------------------------------------------------------
 
 
@@ -257,7 +248,7 @@ def test_assign_pins_fills_only_what_is_missing() -> None:
         Participant("Bob", "bob@example.org", pin="0246813579"),
         Participant("Cem", "cem@example.org")], mailed=True)
     others = [conference(at(2, 10), "975318642", "2468135790")]
-    done = assign_pins(original, policy, others)
+    done = assign_pins(original, policy, others, RULE)
     assert done.moderator_pin == "0123987654"
     assert done.participants[1].pin == "0246813579"
     assert len(done.guest_pin) == policy.guest_length
@@ -267,21 +258,35 @@ def test_assign_pins_fills_only_what_is_missing() -> None:
     assert len(set(all_pins)) == len(all_pins) == 5
     assert not set(all_pins) & {"975318642", "2468135790"}
     assert original.guest_pin == "" and original.participants[0].pin == ""  # the input is left alone
-    assert assign_pins(done, policy, others) == done  # nothing left to fill: nothing changes
+    assert assign_pins(done, policy, others, RULE) == done  # nothing left to fill: nothing changes
 
 
-def test_assign_pins_avoids_every_pin_of_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
-    draws = iter([975318642, 864213579, 2468135790, 1357924680])
+def test_assign_pins_avoids_the_pins_of_overlapping_conferences_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    draws = iter([975318642, 864213579, 2468135790, 1357924680, 975318642, 2468135790])
     monkeypatch.setattr(pins.secrets, "randbelow", lambda upper: next(draws))
-    later = conference(at(20, 10), "975318642", "2468135790")  # cannot overlap, still avoided
-    done = assign_pins(conference(at(2, 10)), PinPolicy(), [later])
+    overlapping = conference(at(2, 10, 30), "975318642", "2468135790")
+    done = assign_pins(conference(at(2, 10)), PinPolicy(), [overlapping], RULE)
     assert (done.guest_pin, done.moderator_pin) == ("864213579", "1357924680")
+    later = conference(at(20, 10), "975318642", "2468135790")  # cannot overlap: may share
+    done = assign_pins(conference(at(2, 10)), PinPolicy(), [later], RULE)
+    assert (done.guest_pin, done.moderator_pin) == ("975318642", "2468135790")
+
+
+def test_assign_pins_refuses_kept_pins_that_clash_with_an_overlapping_conference() -> None:
+    moved = conference(at(2, 10), "111222333", "", id=7)
+    other = conference(at(2, 10, 30), "111222333", "9998887776", id=8, title="Budget")
+    with pytest.raises(PinClash) as caught:
+        assign_pins(moved, PinPolicy(), [other], RULE)
+    assert (caught.value.field, caught.value.value, caught.value.other) == ("guest_pin", "***", other)
+    assert "111222333" not in str(caught.value)
 
 
 def test_assign_pins_refuses_clashing_pins_it_may_not_change() -> None:
     conf = conference(at(2, 10), "111222333", "", participants=[Participant("Ann", "ann@example.org", pin="111222333")])
     with pytest.raises(ValidationError, match="same PIN as guest_pin"):
-        assign_pins(conf, PinPolicy(), [])
+        assign_pins(conf, PinPolicy(), [], RULE)
 
 
 @settings(max_examples=60, deadline=None)
@@ -294,7 +299,7 @@ def test_assign_pins_never_changes_a_set_pin(guest: str, moderator: str, persona
     people = [Participant(f"P{i}", f"p{i}@example.org", pin=f"{i:03d}864297" if mark else "")
               for i, mark in enumerate(personal)]
     conf = conference(at(2, 10), guest, moderator, participants=people)
-    done = assign_pins(conf, PinPolicy(), [])
+    done = assign_pins(conf, PinPolicy(), [], RULE)
     assert not guest or done.guest_pin == guest
     assert not moderator or done.moderator_pin == moderator
     for before, after in zip(people, done.participants, strict=True):
