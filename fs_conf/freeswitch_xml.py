@@ -7,10 +7,11 @@ It reads the folder `freeswitch.xml_dir` (laid out like /etc/freeswitch: `dialpl
   at fs_conf's address) must be `<freeswitch.socket host>:<port> async full`; the
   destination_number expressions of those extensions must match `numbers.internal` and, when
   set, `numbers.external` (with or without a leading +, as trunks differ);
-- conference.conf.xml: the profile `freeswitch.conference_profile`, both keypad groups, `0`
-  bound to mod_conference's `mute` in both, every key of `ivr.keypad` bound to `event` in the
-  moderator group, and no `#` bound to `hangup` (a # typed after the PIN would throw the caller
-  out of the room);
+- conference.conf.xml: the profile `freeswitch.conference_profile` with an
+  `ivr-dtmf-timeout` long enough to type a moderator key on a handset, both keypad groups,
+  `0` bound to mod_conference's `mute` in both, every key of `ivr.keypad` bound to `event` in
+  the moderator group, and no `#` bound to `hangup` (a # typed after the PIN would throw the
+  caller out of the room);
 - `ivr.recordings_dir` without spaces (mod_conference splits `record <file>` on spaces).
 
 Each problem names the file, and the line where one applies. FreeSWITCH matches expressions
@@ -41,6 +42,12 @@ from fs_conf.ivr.keypad import (
 CONFERENCE_CONF = Path("autoload_configs") / "conference.conf.xml"
 DIALPLAN = Path("dialplan")
 SOCKET_MODES = ("async", "full")
+
+DTMF_TIMEOUT_DEFAULT_MS = 500
+"""mod_conference's ivr-dtmf-timeout when the profile sets none (conference_new(),
+mod_conference.c); it also raises any smaller value to this."""
+DTMF_TIMEOUT_MIN_MS = 1500
+"""The least time between the keys of `*1` that lets a moderator type them on a handset."""
 
 
 @dataclass
@@ -248,11 +255,15 @@ def conference_problems(path: Path, config: Config, keypad: Keypad | None) -> li
     except XmlFileError as error:
         return [str(error)]
     problems: list[str] = []
-    profile = config.freeswitch.conference_profile
-    if not any(p.attrs.get("name") == profile for p in _under(root, "profiles", "profile")):
+    name = config.freeswitch.conference_profile
+    profiles = _under(root, "profiles", "profile")
+    profile = next((p for p in profiles if p.attrs.get("name") == name), None)
+    if profile is None:
         problems.append(
-            f"{path}: no conference profile named {profile!r} (freeswitch.conference_profile)"
+            f"{path}: no conference profile named {name!r} (freeswitch.conference_profile)"
         )
+    else:
+        problems += _dtmf_timeout_problems(path, profile)
     groups = {g.attrs.get("name"): g for g in _under(root, "caller-controls", "group")}
     for name in (PARTICIPANT_CONTROLS, MODERATOR_CONTROLS):
         group = groups.get(name)
@@ -264,6 +275,29 @@ def conference_problems(path: Path, config: Config, keypad: Keypad | None) -> li
     if moderator is not None and keypad is not None:
         problems += _keypad_problems(path, moderator, keypad)
     return problems
+
+
+def _dtmf_timeout_problems(path: Path, profile: Node) -> list[str]:
+    """The profile's ivr-dtmf-timeout: the longest pause FreeSWITCH allows between the keys
+    of a caller control; shorter than a moderator needs for `*1`, the `*` is dropped."""
+    params = [p for p in profile.iter("param") if _param_name(p) == "ivr-dtmf-timeout"]
+    value = params[-1].attrs.get("value", "") if params else ""
+    timeout = DTMF_TIMEOUT_DEFAULT_MS
+    if value.isdigit():
+        timeout = max(int(value), DTMF_TIMEOUT_DEFAULT_MS)
+    if timeout >= DTMF_TIMEOUT_MIN_MS:
+        return []
+    where = f"{path}:{params[-1].line}" if params else f"{path}:{profile.line}"
+    return [
+        f"{where}: profile {profile.attrs.get('name')} waits {timeout} ms between the keys of a "
+        f"moderator key such as *1 (ivr-dtmf-timeout); set at least {DTMF_TIMEOUT_MIN_MS} "
+        "(the shipped profile has 2000), or a moderator's * is dropped before the 1 arrives"
+    ]
+
+
+def _param_name(param: Node) -> str:
+    """conference_new() reads a profile parameter case-blind, with _ as -; the last one counts."""
+    return param.attrs.get("name", "").replace("_", "-").lower()
 
 
 def _under(root: Node, section: str, tag: str) -> list[Node]:

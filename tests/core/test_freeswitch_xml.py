@@ -220,3 +220,16 @@ def test_parse_xml_keeps_lines(xml: Path) -> None:
     assert root.tag == "configuration"
     moderator = [g for g in root.iter("group") if g.attrs["name"] == "fs_conf-moderator"][0]
     assert moderator.line == line_of(xml / CONFERENCE, '<group name="fs_conf-moderator">')
+
+
+def test_a_profile_without_a_long_enough_dtmf_timeout_is_named(xml: Path) -> None:
+    timeout = '<param name="ivr-dtmf-timeout" value="2000"/>'
+    edit(xml / CONFERENCE, timeout, '<param name="ivr_dtmf_timeout" value="800"/>')
+    (problem,) = check_freeswitch_xml(config_for(xml))
+    line = line_of(xml / CONFERENCE, "ivr_dtmf_timeout")
+    assert problem.startswith(f"{xml / CONFERENCE}:{line}: profile fs_conf waits 800 ms")
+    edit(xml / CONFERENCE, '<param name="ivr_dtmf_timeout" value="800"/>', "")
+    (problem,) = check_freeswitch_xml(config_for(xml))
+    line = line_of(xml / CONFERENCE, '<profile name="fs_conf">')
+    assert problem.startswith(f"{xml / CONFERENCE}:{line}: profile fs_conf waits 500 ms")
+    assert "at least 1500" in problem

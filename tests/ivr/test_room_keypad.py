@@ -132,14 +132,16 @@ def make_conference() -> Conference:
     )
 
 
-def start_board(tmp_path: Path, conference_conf: Path, ivr: IvrConfig) -> Iterator[Board]:
+def start_board(
+    tmp_path: Path, conference_conf: Path, ivr: IvrConfig, time_scale: float = 0.01
+) -> Iterator[Board]:
     dialplan = tmp_path / "dialplan.xml"
     dialplan.write_text(DIALPLAN, encoding="utf-8")
     sim = Simulator(
         SimConfig(
             dialplan=dialplan,
             conference_config=conference_conf,
-            time_scale=0.01,
+            time_scale=time_scale,
             default_sound_seconds=0.5,
         )
     ).start()
@@ -408,6 +410,41 @@ def test_keys_follow_the_configuration(tmp_path: Path) -> None:
         moderator.press("*7")
         moderator.wait_heard(PROMPTS["muted_all"])
         wait_until(lambda: not board.can_speak(participant))  # noqa: B023
+
+
+KEY_PAUSE = 1.2
+"""Call-seconds between * and 1: a moderator looking for the key on a handset."""
+SLOW_TIME = 0.1
+"""One call-second is 100 ms here, so the pause and the timeouts stay well apart in real
+time (the default 500 ms, the shipped 2000 ms)."""
+
+
+def test_the_shipped_profile_gives_moderators_time_between_the_keys(tmp_path: Path) -> None:
+    ivr = IvrConfig(prompts=PROMPTS, recordings_dir=str(tmp_path / "recordings"))
+    for board in start_board(tmp_path, CONFERENCE_CONF, ivr, time_scale=SLOW_TIME):
+        moderator = board.join("mod", "+4930100")
+        participant = board.join("part", "+4930201")
+        moderator.press("*1", key_gap=KEY_PAUSE)
+        moderator.wait_heard(PROMPTS["muted_all"])
+        wait_until(lambda: not board.can_speak(participant))  # noqa: B023
+
+
+def test_without_the_timeout_a_slow_moderator_key_is_lost(tmp_path: Path) -> None:
+    """mod_conference's default ivr-dtmf-timeout (500 ms): the * is dropped before the 1."""
+    conference_conf = tmp_path / "conference.conf.xml"
+    text = CONFERENCE_CONF.read_text(encoding="utf-8")
+    timeout = '<param name="ivr-dtmf-timeout" value="2000"/>'
+    assert timeout in text
+    conference_conf.write_text(text.replace(timeout, ""), encoding="utf-8")
+    ivr = IvrConfig(prompts=PROMPTS, recordings_dir=str(tmp_path / "recordings"))
+    for board in start_board(tmp_path, conference_conf, ivr, time_scale=SLOW_TIME):
+        moderator = board.join("mod", "+4930100")
+        participant = board.join("part", "+4930201")
+        moderator.press("*1", key_gap=KEY_PAUSE)
+        moderator.press("*6")
+        moderator.wait_heard(PROMPTS["extended"])
+        assert PROMPTS["muted_all"] not in moderator.heard
+        assert board.can_speak(participant)
 
 
 def test_recording_path_names_the_occurrence() -> None:
