@@ -1,4 +1,5 @@
-"""Deliver the outbox: every queued mail at least once, and never twice but for one crash window.
+"""Deliver the outbox: every queued mail at least once; twice only after a crash, and then
+only what was in flight (see "The guarantee").
 
 A mail is rendered once, when it is queued (`store.outbox_add`, in the same transaction as
 the change that caused it); the row holds the complete message bytes and a unique key
@@ -15,13 +16,40 @@ connection per batch). Each row is marked the moment its own delivery ends:
   doubling per attempt, never later than `mail.give_up_hours` after the mail was queued;
   an attempt at or past that point marks the row failed, keeping the last reason.
 
-Why only one duplicate window remains: a row leaves 'pending' only through those marks, and
-nothing is sent for a row that is not pending. The single gap is between the server's 250
-and the commit of 'sent' (a crash or power cut there resends that one message on restart).
-It is kept to one message, not a batch, by committing per message, and receivers can drop
-the duplicate because it carries the same Message-ID. Only one process may run
-`deliver_due` against a database at a time (`fs-conf serve` does; other commands only queue):
-two concurrent deliverers could both pick a row before either marks it.
+The guarantee, precisely:
+
+- Every queued mail is delivered (or fails with its reason): a row leaves 'pending' only
+  through those marks, so a crash at any point leaves it pending and the next run sends it.
+- Nothing is sent twice while the process lives: nothing is sent for a row that is not
+  pending, and a row is marked before the next one is started.
+- A crash of the process (SIGKILL, an exception, an OOM kill) can repeat at most one mail:
+  the one whose delivery the server had acknowledged, or was about to, while its 'sent'
+  mark was not yet committed. That window runs from the moment the server takes the
+  message (it queues it before it answers 250) to the commit of the mark: the 250's way
+  back over the network plus one local commit (no fsync), a fraction of a millisecond on a
+  LAN. The repeat is the same bytes with the same Message-ID, which systems that suppress
+  duplicates drop or show once (Gmail shows one; Cyrus suppresses duplicate deliveries;
+  a Sieve `duplicate` rule, RFC 7352, can discard it).
+- A power cut or kernel crash can repeat the mails marked sent shortly before it: the
+  store commits without an fsync (SQLite `synchronous=NORMAL`, see `fs_conf.store.db`),
+  so the last marks may be undone; again byte-identical repeats.
+- The folder transport writes each mail to a file named by its key, atomically: a repeat
+  replaces the file with the same bytes, so the folder holds each mail exactly once.
+
+Why the window cannot be closed: the server's acceptance and the local mark are two
+durable writes in two systems, and SMTP gives the sender no way to make them one (no
+two-phase commit) or to ask afterwards whether a message was taken (no query by Message-ID,
+no idempotency key). Committing the mark before the final dot turns a crash there into a
+lost mail instead of a repeated one. Committing a 'sending' mark before DATA does not help
+either: after a crash that row is in doubt, and to guarantee delivery it must be sent again,
+so it would only name the suspect mail, at one more commit per message. Holding the mark's
+transaction open across DATA would shrink the window by one UPDATE but block every other
+writer (the IVR) for the server's round trip. So fs_conf keeps at-least-once with the
+window as small as it is, and the stable Message-ID to make the rare repeat harmless.
+
+Only one process may run `deliver_due` against a database at a time (`fs-conf serve` does;
+other commands only queue): two concurrent deliverers could both pick a row before either
+marks it.
 """
 
 from __future__ import annotations

@@ -1,70 +1,75 @@
 """The scheduler as `fs-conf serve` runs it, in a process of its own, for test_restart.
 
-    python -m tests.scheduler.scheduler_child DATABASE MAIL_FOLDER DELIVERY_LOG
+    python -m tests.scheduler.scheduler_child DATABASE SMTP_PORT HOLD_MS
 
-runs until killed. Mail goes to MAIL_FOLDER; every delivery the transport completes is also
-appended (and synced) to DELIVERY_LOG as one line with the outbox key, so the test can count
-what a receiver got across kills. FreeSWITCH is not reachable: only mails are due.
+runs until killed, gevent-patched like `fs-conf serve`, and delivers over SMTP to 127.0.0.1.
+HOLD_MS > 0 holds the duplicate window open: after the server's 250 for a message the
+process waits that long before the outbox may mark it sent, so that a kill lands there
+often enough to be seen. FreeSWITCH is not reachable: only mails are due.
 """
 
-from __future__ import annotations
+from gevent import monkey
 
-import dataclasses
-import os
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+monkey.patch_all()
 
-from fs_conf.config import Config, MailConfig, SchedulerConfig
-from fs_conf.esl import InboundESL
-from fs_conf.mail.transport import FolderSession, FolderTransport
-from fs_conf.scheduler import Scheduler
-from fs_conf.store import open_store
+import dataclasses  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+
+from fs_conf.config import Config, MailConfig, SchedulerConfig, SmtpConfig  # noqa: E402
+from fs_conf.esl import InboundESL  # noqa: E402
+from fs_conf.mail.transport import Session, SmtpTransport  # noqa: E402
+from fs_conf.scheduler import Scheduler  # noqa: E402
+from fs_conf.store import open_store  # noqa: E402
+
+SENDER = "bridge@pbx.example.com"
 
 
-class LoggedSession:
-    """A folder session that notes each completed delivery in the log."""
+class HoldingSession:
+    """An SMTP session that waits `hold` seconds after each accepted message."""
 
-    def __init__(self, inner: FolderSession, log: Path) -> None:
+    def __init__(self, inner: Session, hold: float) -> None:
         self._inner = inner
-        self._log = log
+        self._hold = hold
 
     def send(self, recipient: str, key: str, message: bytes) -> None:
         self._inner.send(recipient, key, message)
-        with self._log.open("a", encoding="utf-8") as out:
-            out.write(key + "\n")
-            out.flush()
-            os.fsync(out.fileno())
+        time.sleep(self._hold)
 
 
-class LoggedTransport:
-    def __init__(self, folder: Path, log: Path) -> None:
-        self._folder = FolderTransport(folder)
-        self._log = log
+class HoldingTransport:
+    def __init__(self, inner: SmtpTransport, hold: float) -> None:
+        self._inner = inner
+        self._hold = hold
 
     @contextmanager
-    def session(self) -> Iterator[LoggedSession]:
-        with self._folder.session() as inner:
-            yield LoggedSession(inner, self._log)
+    def session(self) -> Iterator[HoldingSession]:
+        with self._inner.session() as inner:
+            yield HoldingSession(inner, self._hold)
 
 
-def child_config(database: str, folder: str) -> Config:
+def child_config(database: str, port: int) -> Config:
     return dataclasses.replace(
         Config(),
         database=database,
-        mail=MailConfig(transport="folder", folder=folder),
+        mail=MailConfig(
+            transport="smtp",
+            sender=SENDER,
+            smtp=SmtpConfig(host="127.0.0.1", port=port, timeout=5.0),
+        ),
         scheduler=SchedulerConfig(reminder_minutes=0, warn_before_end_minutes=0),
     )
 
 
 def main(argv: list[str]) -> int:
-    database, folder, log = argv
-    config = child_config(database, folder)
+    database, port, hold_ms = argv[0], int(argv[1]), int(argv[2])
+    config = child_config(database, port)
     store = open_store(database)
     esl = InboundESL("127.0.0.1", 9, "ClueCon")
-    scheduler = Scheduler(config, store, esl, LoggedTransport(Path(folder), Path(log)))
-    scheduler.run()
+    transport = HoldingTransport(SmtpTransport(config.mail.smtp, SENDER), hold_ms / 1000)
+    Scheduler(config, store, esl, transport).run()
     return 0
 
 
