@@ -8,9 +8,11 @@ Starts an aiosmtpd server (accept and discard) in a separate process on 127.0.0.
 2. raw: sends the same pre-built messages with one smtplib connection and nothing else.
 
 Prints mails/s for rendering, for delivery, for both together, and for raw smtplib, and the
-ratios to raw (target: delivery >= 0.7 of raw: what fs_conf adds to sending is its outbox,
-one durable "sent" mark per message). Raw and fs_conf delivery alternate, repeated
-`--rounds` times; medians are shown. Asserts nothing.
+ratios to raw. The target is the issue's: rendering AND delivering the 1,000 invitations
+(templates, calendar parts, MIME, outbox, one "sent" mark per message) at >= 0.7 of the
+rate raw smtplib sends the same pre-built messages. Delivery alone to raw is shown beside it
+(what the outbox costs). Raw and fs_conf alternate, repeated `--rounds` times; medians are
+shown. Asserts nothing.
 
     PYTHONPATH=. python bench/mail_throughput.py [--conferences 50] [--participants 20] [--rounds 3]
 """
@@ -180,8 +182,8 @@ def main() -> None:
     print(f"deliver (outbox, SMTP):  {count / deliver_s:8.0f} mails/s")
     print(f"render + deliver:        {count / (render_s + deliver_s):8.0f} mails/s")
     print(f"raw smtplib, same bytes: {raw_rate:8.0f} mails/s")
-    print(f"ratio deliver / raw:          {count / deliver_s / raw_rate:5.2f}  (target >= 0.70)")
-    print(f"ratio render+deliver / raw:   {count / (render_s + deliver_s) / raw_rate:5.2f}")
+    print(f"ratio render+deliver / raw:   {count / (render_s + deliver_s) / raw_rate:5.2f}  (target >= 0.70)")
+    print(f"ratio deliver / raw:          {count / deliver_s / raw_rate:5.2f}")
 
 
 if __name__ == "__main__":
