@@ -158,10 +158,12 @@ class Simulator:
         caller_name: str = "",
         variables: dict[str, str] | None = None,
         context: str = "default",
+        channel_name: str | None = None,
     ) -> Call:
-        """A phone calls `destination`; the dialplan decides what happens."""
+        """A phone calls `destination`; the dialplan decides what happens. `channel_name`
+        replaces the default sofia/sim/<caller_id>@127.0.0.1."""
         channel, session = self.originator.inbound_call(
-            destination, caller_id, caller_name, variables, context
+            destination, caller_id, caller_name, variables, context, channel_name
         )
         return Call(self.ctx, channel, session)
 

@@ -220,11 +220,15 @@ class Originator:
         caller_name: str = "",
         variables: dict[str, str] | None = None,
         context: str = "default",
+        channel_name: str | None = None,
     ) -> tuple[Channel, Session]:
-        """A phone calls in (like a SIP INVITE to mod_sofia) and the dialplan runs."""
+        """A phone calls in (like a SIP INVITE to mod_sofia) and the dialplan runs.
+
+        mod_sofia names the channel sofia/<profile>/<from user>@<contact host[:port]>; the
+        default stands for a phone on the simulator's own profile `sim`."""
         uuid = new_uuid()
         user = caller_id.lstrip("+") or "anonymous"
-        name = f"sofia/sim/{caller_id or 'anonymous'}@127.0.0.1"
+        name = channel_name or f"sofia/sim/{caller_id or 'anonymous'}@127.0.0.1"
         channel = self.new_channel(
             name,
             "inbound",

@@ -303,3 +303,41 @@ def test_without_grace_the_last_mandatory_member_ends_the_room_at_once(sim: Simu
     mandatory, plain = _grace_room(sim, "rg3", 0)
     mandatory.hangup()
     assert plain.wait_hangup(timeout=0.3) == "NORMAL_CLEARING"
+
+
+def state_changes(client: EslTestClient, count: int) -> list[str]:
+    """The next `count` actions, leaving out the file events of the prompts they play."""
+    found: list[str] = []
+    while len(found) < count:
+        action = client.next_event().event["Action"]
+        if not action.startswith("play-file"):
+            found.append(action)
+    return found
+
+
+def test_default_star_key_is_deaf_mute(sim: Simulator) -> None:
+    """The built-in "default" caller-controls bind `*` to "deaf mute"
+    (conference_loop.c conference_loop_deafmute_toggle): mute and deaf when speaking,
+    unmute and undeaf when muted; the sip recording shows the second half."""
+    events = listen(sim)
+    call = sim.call("join-rs", caller_id="1")
+    member = call.wait_member()
+    actions(events, 3)  # conference-create, add-member, floor-change
+    call.press("*")
+    assert state_changes(events, 2) == ["mute-member", "deaf-member"]
+    assert (member.can_speak, member.can_hear) == (False, False)  # type: ignore[attr-defined]
+    assert sim.api("conference rs list").split(";")[5] == "floor"
+    call.press("*")
+    assert state_changes(events, 2) == ["unmute-member", "undeaf-member"]
+    assert (member.can_speak, member.can_hear) == (True, True)  # type: ignore[attr-defined]
+
+
+def test_deaf_join_flag(sim: Simulator) -> None:
+    events = listen(sim)
+    call = sim.call("join-rd+deaf", caller_id="1")
+    call.wait_member()
+    add = actions(events, 2)[1]
+    assert (add["Action"], add["Hear"], add["Speak"]) == ("add-member", "false", "true")
+    assert sim.api("conference rd list").split(";")[5] == "speak|floor"
+    xml = sim.api("conference rd xml_list")
+    assert "<can_hear>false</can_hear>" in xml and "<can_speak>true</can_speak>" in xml
