@@ -99,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="wait for this many ESL clients subscribed to events before calling",
     )
+    load.add_argument(
+        "--subscribers-timeout",
+        type=float,
+        default=30.0,
+        help="real seconds to wait for --subscribers before giving up (exit 2)",
+    )
     load.add_argument("--conference-config", help="conference.conf.xml")
     load.add_argument(
         "--ramp", type=float, default=0.0, help="call-seconds over which the calls start"
@@ -159,6 +165,7 @@ def load(args: argparse.Namespace) -> int:
         esl=args.esl,
         password=args.password,
         subscribers=args.subscribers,
+        subscribers_timeout=args.subscribers_timeout,
         conference_config=args.conference_config,
         ramp=args.ramp,
     )

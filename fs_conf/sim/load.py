@@ -10,8 +10,9 @@ as completed when it ends (the IVR hangs up or the call joins a room and `--hold
 calls that became room members count as joined. Every prompt plays `sound_seconds`, so short
 prompts keep the prompt time out of the latency. The simulator's inbound Event Socket listens
 on `esl`; with `subscribers` the calls wait until that many clients subscribed to events (an
-IVR's room controller), so the IVR sees the room events from the first call on. With `ramp`
-the calls start evenly spread over that many call-seconds instead of all at once.
+IVR's room controller), so the IVR sees the room events from the first call on; it waits at
+most `subscribers_timeout` real seconds for them before placing any call. With `ramp` the
+calls start evenly spread over that many call-seconds instead of all at once.
 Everything runs in greenlets of this process: no thread per call.
 """
 
@@ -56,6 +57,7 @@ class LoadOptions:
     esl: tuple[str, int] = ("127.0.0.1", 0)
     password: str = "ClueCon"
     subscribers: int = 0
+    subscribers_timeout: float = 30.0
     conference_config: str | None = None
     ramp: float = 0.0
 
@@ -67,6 +69,7 @@ class LoadReport:
     failed: int = 0
     elapsed: float = 0.0
     latencies: list[float] = field(default_factory=list)
+    presses: int = 0
     joined: int = 0
     last_join: float = 0.0
     peak_channels: int = 0
@@ -106,8 +109,10 @@ class LoadReport:
                 f"p99 {ms[2]:.1f}  max {1000 * max(self.latencies):.1f}  "
                 f"mean {1000 * statistics.fmean(self.latencies):.1f} (n={len(self.latencies)})"
             )
-        else:
+        elif self.presses:
             lines.append(f"key->{self.measured} latency: no key was followed by it")
+        else:
+            lines.append(f"key->{self.measured} latency: no keys were pressed")
         return "\n".join(lines)
 
 
@@ -119,8 +124,10 @@ class KeyTimer:
         self.app = app.lower()
         self.pending: dict[str, float] = {}
         self.latencies: list[float] = []
+        self.presses = 0
 
     def pressed(self, uuid: str) -> None:
+        self.presses += 1
         self.pending[uuid] = time.monotonic()
 
     def observe(self, channel: Channel, frame: Frame) -> None:
@@ -137,7 +144,11 @@ def run_load(options: LoadOptions) -> LoadReport:
             f"load: --calls and --concurrency must be positive "
             f"(got {options.calls}, {options.concurrency})"
         )
-    for name, value in (("--sound-seconds", options.sound_seconds), ("--ramp", options.ramp)):
+    for name, value in (
+        ("--sound-seconds", options.sound_seconds),
+        ("--ramp", options.ramp),
+        ("--subscribers-timeout", options.subscribers_timeout),
+    ):
         if value < 0:
             raise ValueError(f"load: {name} must be >= 0 (got {value})")
     with tempfile.TemporaryDirectory() as folder:
@@ -154,12 +165,14 @@ def run_load(options: LoadOptions) -> LoadReport:
             max_sessions=max(options.concurrency * 2, 2000),
         )
         with Simulator(config) as sim:
-            _wait_subscribers(sim, options.subscribers, options.call_timeout)
+            _wait_subscribers(sim, options.subscribers, options.subscribers_timeout)
             return _drive(sim, options)
 
 
 def _wait_subscribers(sim: Simulator, count: int, timeout: float) -> None:
-    """Wait until `count` inbound clients are authenticated and subscribed to events."""
+    """Before any call: wait up to `timeout` real seconds (not scaled: the subscribers are
+    other processes starting up) until `count` inbound clients are authenticated and
+    subscribed to events; ValueError says how many were when the time ran out."""
     deadline = time.monotonic() + timeout
     while count > 0:
         ready = [c for c in sim.inbound.connections if c.authed and c.sub.enabled]
@@ -168,7 +181,8 @@ def _wait_subscribers(sim: Simulator, count: int, timeout: float) -> None:
         if time.monotonic() >= deadline:
             raise ValueError(
                 f"load: --subscribers {count}: only {len(ready)} ESL client(s) subscribed "
-                f"to events on {sim.esl_address[0]}:{sim.esl_address[1]} within {timeout}s"
+                f"to events on {sim.esl_address[0]}:{sim.esl_address[1]} within "
+                f"--subscribers-timeout {timeout:g} s"
             )
         gevent.sleep(0.05)
 
@@ -195,6 +209,7 @@ def _drive(sim: Simulator, options: LoadOptions) -> LoadReport:
     gevent.joinall([gevent.spawn(one, i) for i in range(options.calls)])
     report.elapsed = time.monotonic() - started
     report.latencies = timer.latencies
+    report.presses = timer.presses
     report.peak_channels = sim.ctx.sessions_peak
     return report
 
@@ -209,7 +224,8 @@ def _run_call(
 ) -> bool:
     deadline = time.monotonic() + options.call_timeout
     try:
-        call.wait_heard(options.key_prompt, timeout=options.call_timeout)
+        if options.keys:
+            call.wait_heard(options.key_prompt, timeout=options.call_timeout)
         for key in options.keys:
             if not call.alive:
                 break

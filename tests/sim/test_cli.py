@@ -156,3 +156,93 @@ def test_load_reports_rate_and_latency() -> None:
     assert proc.returncode == 0, text + err.decode()
     assert "calls: 6 completed: 6 failed: 0" in text
     assert "calls/s:" in text and "p50" in text and "(n=6)" in text
+
+
+def load_argv(*args: str) -> list[str]:
+    return [sys.executable, "-m", "fs_conf.sim", "load", *args]
+
+
+def test_load_options_on_the_command_line() -> None:
+    """--key-prompt, --measure-app, --sound-seconds, --conference-config, --ramp, --hold and
+    --esl/--password/--subscribers through argparse, with a room controller subscribed."""
+
+    def ivr(call: IvrCall) -> None:
+        call.command("connect")
+        call.command("myevents")
+        call.run_app("answer")
+        call.run_app("playback", "ivr/welcome.wav")
+        call.run_app("play_and_get_digits", "1 1 1 5000 # ivr/pin.wav silence_stream://10 d \\d")
+        call.run_app("conference", "cli@fsconf")
+
+    server = ScriptedIvr(ivr)
+    port = free_port()
+    proc = subprocess.Popen(
+        load_argv(
+            "--calls",
+            "2",
+            "--concurrency",
+            "2",
+            "--keys",
+            "1",
+            "--socket",
+            server.address,
+            "--time-scale",
+            "0.01",
+            "--key-prompt",
+            "ivr/pin.wav",
+            "--measure-app",
+            "conference",
+            "--sound-seconds",
+            "2",
+            "--conference-config",
+            str(DATA / "conference.conf.xml"),
+            "--ramp",
+            "4",
+            "--hold",
+            "20",
+            "--esl",
+            f"127.0.0.1:{port}",
+            "--password",
+            "pw",
+            "--subscribers",
+            "1",
+        ),
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_port(port)
+        controller = EslTestClient.connect(("127.0.0.1", port), password="pw")
+        controller.command("event plain CUSTOM conference::maintenance")
+        while proc.poll() is None:
+            gevent.sleep(0.05)
+        out, err = proc.communicate()
+        controller.close()
+    finally:
+        server.stop()
+    text = out.decode()
+    assert proc.returncode == 0, text + err.decode()
+    assert "calls: 2 completed: 2 failed: 0" in text and "peak channels: 2" in text
+    assert "joined: 2  joins/s:" in text
+    assert "key->conference command latency ms:" in text and "(n=2)" in text
+
+
+def test_load_gives_up_waiting_for_subscribers() -> None:
+    result = subprocess.run(
+        load_argv(
+            "--calls",
+            "1",
+            "--socket",
+            "127.0.0.1:9",
+            "--subscribers",
+            "1",
+            "--subscribers-timeout",
+            "0.2",
+        ),
+        env=env(),
+        capture_output=True,
+        timeout=20,
+    )
+    assert result.returncode == 2
+    assert "--subscribers-timeout 0.2 s" in result.stderr.decode()
