@@ -33,7 +33,7 @@ from fs_conf.esl.frames import Frame, ProtocolError
 log = logging.getLogger(__name__)
 
 DEFAULT_EXECUTE_TIMEOUT = 300.0
-ROUTED_EVENTS = frozenset({"CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP"})
+ROUTED_EVENTS = frozenset({"CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP"})
 """The events a session acts on itself; one that buffers none parses no others."""
 _VAR_NAME = re.compile(r"[A-Za-z0-9_.]+")
 
@@ -67,7 +67,6 @@ class Execution:
         self.app = app
         self.arg = arg
         self.event_uuid = str(uuid.uuid4())
-        self.started = False
         self._session = session
         self._result: gevent.event.AsyncResult = gevent.event.AsyncResult()
 
@@ -417,9 +416,7 @@ class OutboundSession:
 
     def _route(self, event: Event) -> None:
         execution = self._executions.get(event.get("Application-UUID") or "")
-        if event.name == "CHANNEL_EXECUTE" and execution is not None:
-            execution.started = True
-        elif event.name == "CHANNEL_EXECUTE_COMPLETE" and execution is not None:
+        if event.name == "CHANNEL_EXECUTE_COMPLETE" and execution is not None:
             del self._executions[execution.event_uuid]
             execution._result.set(event)
         elif event.name == "CHANNEL_HANGUP" and self._is_own(event):
