@@ -6,8 +6,10 @@ they read frames exactly as bytes arrive, so tests can assert on the wire format
 
 from __future__ import annotations
 
+import traceback
 import urllib.parse
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -214,6 +216,25 @@ class ScriptedIvr:
 
     def stop(self) -> None:
         self.server.stop(timeout=1)
+
+
+@contextmanager
+def greenlet_crashes() -> Iterator[list[str]]:
+    """Collect every exception that ends a greenlet (or a hub callback) while the block runs.
+
+    gevent reports those through Hub.handle_error -> Hub.print_exception, which only prints
+    to stderr; a test that must not crash anywhere asserts the list is empty afterwards."""
+    hub = gevent.get_hub()
+    crashes: list[str] = []
+
+    def record(context: object, kind: type, value: BaseException, tb: object) -> None:
+        crashes.append(f"{context!r}: " + "".join(traceback.format_exception(kind, value, tb)))
+
+    hub.print_exception = record  # type: ignore[method-assign]
+    try:
+        yield crashes
+    finally:
+        del hub.print_exception
 
 
 def make_config(**overrides: object) -> SimConfig:
