@@ -140,6 +140,10 @@ class IvrConfig:
     """Overrides of the voice prompts by name (see fs_conf.ivr.prompts)."""
     keypad: dict[str, str] = field(default_factory=dict)
     """Overrides of the in-room keys by action name (see fs_conf.ivr.keypad)."""
+    tts_engine: str = ""
+    """Text-to-speech module that tells a call-out's callee who invites them (e.g. `flite`);
+    empty: recorded prompts only (see fs_conf.ivr.callout)."""
+    tts_voice: str = ""
 
 
 @dataclass(frozen=True)
@@ -270,6 +274,7 @@ def _shown(key: object, value: object) -> object:
 
 
 _NUMBER = re.compile(r"^\+?[0-9]+$")
+_TTS_NAME = re.compile(r"[A-Za-z0-9_.-]*")
 
 
 def _check(config: Config) -> None:
@@ -294,6 +299,10 @@ def _check(config: Config) -> None:
             raise ValidationError(path, number, "must be digits, optionally with a leading +")
     if "{number}" not in config.freeswitch.dial_string:
         raise ValidationError("freeswitch.dial_string", config.freeswitch.dial_string, "must contain {number}")
+    for path, name in (("ivr.tts_engine", config.ivr.tts_engine), ("ivr.tts_voice", config.ivr.tts_voice)):
+        # Both go into the originate's variable block: nothing there may be read as syntax.
+        if not _TTS_NAME.fullmatch(name):
+            raise ValidationError(path, name, "must be a name of letters, digits, '.', '_' or '-'")
     if config.templates_dir and not Path(config.templates_dir).is_dir():
         raise ValidationError("templates_dir", config.templates_dir, "folder does not exist")
     if config.freeswitch.xml_dir and not Path(config.freeswitch.xml_dir).is_dir():

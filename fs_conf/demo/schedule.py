@@ -21,6 +21,7 @@ from fs_conf.ivr.prompts import Prompts
 from fs_conf.ivr.rooms import room_name
 from fs_conf.mail.transport import transport_from_config
 from fs_conf.scheduler import Scheduler
+from fs_conf.scheduler.actions import warning_files
 from fs_conf.store import open_store
 
 
@@ -77,8 +78,11 @@ def warning_before_end(run: DemoRun) -> None:
     run.say(f"[{run.now:%H:%M}] scheduler: warning before the end")
     run.schedule().tick()
     moderator = next(c for c in run.stack().callers.values() if c.call.alive)
-    warning = Prompts.from_config(run.config).file("ending_soon")
-    moderator.call.wait_heard(warning, timeout=WAIT)
+    minutes = run.config.scheduler.warn_before_end_minutes
+    # The whole warning ("less than", the number, "minutes") before the clock moves on to
+    # the end, which would cut it off.
+    for file in warning_files(Prompts.from_config(run.config), minutes):
+        moderator.call.wait_heard(file, timeout=WAIT)
     run.say(f"{moderator.name}:")
     print_heard(run, moderator)
     run.say()

@@ -25,11 +25,20 @@ carries `variable_fs_conf_callout`. It trusts the call only if the channel is ou
 scenario1 chan-events loopback/3000-a; a caller's own channel says inbound) and the call's UUID and token match a stored call-out that was not answered before
 (the token is random from `secrets`, stored only as its SHA-256, and admits one call once).
 Anything else is refused with a goodbye, never sent on without a PIN. The callee hears who
-calls ("This is a call from", then the conference number digit by digit; the phone shows
-the title as the caller's name) and "To accept, press 1" (callie's ivr-this_is_a_call_from
-and ivr-to_accept_press_one, overridable as prompts `callout_intro` and `callout_accept`):
-only a pressed 1 joins, so an answering machine never enters the room. No key at all is
-recorded as `no_answer` (a voicemail greeting), another key or hanging up as `declined`.
+calls, then "To accept, press 1" (callie's ivr-to_accept_press_one, overridable as prompt
+`callout_accept`): only a pressed 1 joins, so an answering machine never enters the room.
+No key at all is recorded as `no_answer` (a voicemail greeting), another key or hanging up
+as `declined`. Who calls:
+
+- with text-to-speech (`ivr.tts_engine`, e.g. `flite` for mod_flite, and `ivr.tts_voice`,
+  e.g. `kal`): "<organizer> invites you to <title>." (German with `language: de`), played
+  as `playback say:<text>`; FreeSWITCH's file player speaks `say:` text with the channel's
+  `tts_engine`/`tts_voice`, which the originate sets (src/switch_ivr_play_say.c). The text
+  keeps letters, digits and plain punctuation only: older FreeSWITCH versions read a `:` in
+  it as `engine:voice:text`;
+- without (the default; a recorded title is not available): "This is a call from" and the
+  conference number digit by digit (ivr-this_is_a_call_from, prompt `callout_intro`), while
+  the phone shows the title as the caller's name.
 """
 
 from __future__ import annotations
@@ -42,6 +51,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from typing import Protocol
 
 from fs_conf.config import Config
@@ -73,6 +83,14 @@ _NUMBER = re.compile(r"\+?[0-9]+")
 _TITLE_DROP = re.compile(r"[^\w .-]")
 TITLE_LENGTH = 40
 """Longest caller name sent; phones show about this much."""
+_SPOKEN_DROP = re.compile(r"[^\w .,'-]")
+SPOKEN_LENGTH = 200
+"""Longest invitation sentence spoken (a title is one line, but may be long)."""
+INVITES = {
+    "en": ("{organizer} invites you to {title}.", "You are invited to {title}."),
+    "de": ("{organizer} lädt Sie zu {title} ein.", "Sie sind zu {title} eingeladen."),
+}
+"""The spoken invitation per language: with and without a known organizer."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +137,11 @@ def prepare_callout(
         CONFERENCE_VARIABLE: str(conference.id),
         TOKEN_VARIABLE: token,
     }
+    if config.ivr.tts_engine:
+        # Read by the `say:` file player when the callee is told who invites them.
+        variables["tts_engine"] = config.ivr.tts_engine
+        if config.ivr.tts_voice:
+            variables["tts_voice"] = config.ivr.tts_voice
     endpoint = config.freeswitch.dial_string.replace("{number}", number)
     host, port = ivr_address
     command = (
@@ -140,6 +163,24 @@ def caller_name(title: str) -> str:
     originate's variable block could misread), shortened to what phones show."""
     kept = " ".join(_TITLE_DROP.sub(" ", title).split())
     return kept[:TITLE_LENGTH].strip() or "Conference"
+
+
+def spoken_invitation(conference: Conference, language: str) -> str:
+    """What the callee hears with text-to-speech: who invites them to what (see the module
+    docstring), in plain words a speech engine and `say:` both read safely."""
+    name, address = parseaddr(conference.organizer)
+    if not name and "@" in address:
+        name = re.sub(r"[._-]+", " ", address.split("@")[0])
+    organizer = _spoken(name or conference.organizer)
+    with_organizer, without = INVITES.get(language, INVITES["en"])
+    title = _spoken(conference.title) or "a conference"
+    if organizer:
+        return with_organizer.format(organizer=organizer, title=title)[:SPOKEN_LENGTH]
+    return without.format(title=title)[:SPOKEN_LENGTH]
+
+
+def _spoken(text: str) -> str:
+    return " ".join(_SPOKEN_DROP.sub(" ", text).split())
 
 
 def channel_variables(variables: Mapping[str, str]) -> str:
@@ -279,10 +320,18 @@ def _ask(
     session: OutboundSession, services: CalloutServices, conference: Conference
 ) -> ParticipantStatus | None:
     """Say who calls and wait for 1: None when pressed, else the status to record."""
-    limit = float(services.config.ivr.command_timeout_seconds)
+    config = services.config
+    limit = float(config.ivr.command_timeout_seconds)
     prompts = services.prompts
-    session.playback(prompts["callout_intro"], timeout=limit)
-    session.say(conference.number, module="en", say_type="NUMBER", method="iterated", timeout=limit)
+    if config.ivr.tts_engine:
+        text = spoken_invitation(conference, config.language)
+        # `execute`, not `playback()`: the spoken text has spaces, which a file name may not.
+        session.execute("playback", f"say:{text}", timeout=limit)
+    else:
+        session.playback(prompts["callout_intro"], timeout=limit)
+        session.say(
+            conference.number, module="en", say_type="NUMBER", method="iterated", timeout=limit
+        )
     wait = limit + KEY_TRIES * (KEY_TIMEOUT_MS / 1000 + limit)
     result = session.play_and_get_digits(
         1,

@@ -204,5 +204,10 @@ def parse_address(field: str, text: str) -> Address:
 
 
 def _address(field: str, name: str, email: str) -> Address:
+    """The recipient's address with their name; no name when it is only the address again
+    (an organizer known by address alone), which would read `"a@b" <a@b>`."""
     address = parse_address(field, email)
-    return Address(display_name=one_line(name), username=address.username, domain=address.domain)
+    display = one_line(name)
+    if display.lower() in (email.strip().lower(), address.addr_spec.lower()):
+        display = ""
+    return Address(display_name=display, username=address.username, domain=address.domain)

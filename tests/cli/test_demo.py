@@ -56,7 +56,8 @@ def test_one_is_muted_and_one_removed(demo: tuple[str, Path]) -> None:
 
 def test_the_scheduler_warns_ends_and_reports(demo: tuple[str, Path]) -> None:
     text, folder = demo
-    assert "ivr/ivr-less_than.wav" in section(text, "scheduler: warning before the end")
+    warning = section(text, "scheduler: warning before the end")
+    assert "ivr/ivr-less_than.wav\n   hears   digits/5.wav\n   hears   time/minutes.wav" in warning
     ending = text.split("scheduler: the conference ends", 1)[1]
     assert ending.count("conference/conf-goodbye.wav") == 3
     assert "room fs_conf-1 is gone" in ending
@@ -66,3 +67,5 @@ def test_the_scheduler_warns_ends_and_reports(demo: tuple[str, Path]) -> None:
     assert len([name for name in mails if "_invitation_" in name]) == 4
     assert len([name for name in mails if "_attendance_" in name]) == 1
     assert f"Mails written to {folder / 'mail'}:" in text
+    report = section(text, "scheduler: attendance report mailed")
+    assert "To: mia@example.org " in report and '"mia@example.org"' not in report

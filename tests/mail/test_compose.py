@@ -191,3 +191,14 @@ def test_times_are_shown_in_the_conference_zone(tmp_path: Path) -> None:
     text = parse(build_mails(conf, "invitation", make_config(tmp_path), NOW)[0].message)
     body = text.get_body(("plain",)).get_content()
     assert "Monday, 7 July 2025, 10:00 – 11:00 (CEST, Europe/Berlin)" in body
+
+
+def test_an_organizer_known_by_address_alone_is_addressed_without_a_repeated_name(
+    tmp_path: Path,
+) -> None:
+    conf = make_conference(organizer="olivia@example.com")
+    sitting = occurrence_on(7)
+    (mail,) = build_mails(conf, "attendance", make_config(tmp_path), sitting.end, sitting)
+    raw = mail.message.split(b"\r\n\r\n", 1)[0]
+    assert b"\r\nTo: olivia@example.com\r\n" in raw
+    assert parse(mail.message)["To"] == "olivia@example.com"

@@ -130,26 +130,29 @@ class Rig:
         self.ivr_store.close()
 
 
-def build_rig(folder: Path, **scheduler: Any) -> Rig:
+def build_rig(folder: Path, ivr: dict[str, Any] | None = None, **scheduler: Any) -> Rig:
+    """The rig; `ivr` and `scheduler` replace fields of those config sections."""
     dialplan = write_dialplan(folder / "dialplan", 8084)
     sim = Simulator(
         SimConfig(dialplan=dialplan, conference_config=SHIPPED_CONFERENCE, time_scale=TIME_SCALE)
     ).start()
     config = rig_config(folder, sim.esl_address, sim.password)
+    if ivr:
+        config = dataclasses.replace(config, ivr=dataclasses.replace(config.ivr, **ivr))
     if scheduler:
         config = dataclasses.replace(
             config, scheduler=dataclasses.replace(config.scheduler, **scheduler)
         )
     clock = SetClock(START - timedelta(hours=1))
     ivr_store = open_store(config.database, clock=clock)
-    ivr = IvrServer(config, ivr_store, InboundESL, clock)
-    ivr.start()
-    write_dialplan(dialplan, ivr.address[1])
+    server = IvrServer(config, ivr_store, InboundESL, clock)
+    server.start()
+    write_dialplan(dialplan, server.address[1])
     sim.reload()
-    assert ivr.wait_rooms_ready(5.0), "the IVR did not reach the simulator's event socket"
+    assert server.wait_rooms_ready(5.0), "the IVR did not reach the simulator's event socket"
     store = open_store(config.database, clock=clock)
     transport = FolderTransport(config.mail.folder)
     scheduler_ = Scheduler(
-        config, store, ivr.inbound, transport, clock, rooms=ivr.rooms, ivr_address=ivr.address
+        config, store, server.inbound, transport, clock, rooms=server.rooms, ivr_address=server.address
     )
-    return Rig(sim, ivr, scheduler_, ivr_store, store, clock, config)
+    return Rig(sim, server, scheduler_, ivr_store, store, clock, config)

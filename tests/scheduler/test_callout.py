@@ -6,6 +6,8 @@ import dataclasses
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from fs_conf.config import Config
 from fs_conf.ivr.callout import (
     CalloutClaim,
@@ -15,6 +17,7 @@ from fs_conf.ivr.callout import (
     is_callout,
     prepare_callout,
     read_claim,
+    spoken_invitation,
     token_hash,
 )
 from fs_conf.model import Conference, ParticipantStatus, Role
@@ -104,6 +107,47 @@ def test_the_title_becomes_a_caller_name_originate_cannot_misread() -> None:
     assert caller_name("a,b='c'{d}\n\\e") == "a b c d e"
     assert caller_name("x" * 60) == "x" * 40
     assert caller_name("{}") == "Conference"
+
+
+def with_tts(config: Config, engine: str = "flite", voice: str = "kal") -> Config:
+    return dataclasses.replace(
+        config, ivr=dataclasses.replace(config.ivr, tts_engine=engine, tts_voice=voice)
+    )
+
+
+def test_with_text_to_speech_the_originate_names_engine_and_voice(
+    tmp_path: Path, store: Store, clock: SetClock
+) -> None:
+    conf = stored(store)
+    occurrence = next_occurrence(conf, clock())
+    assert occurrence is not None
+    petra = conf.participants[2]
+    plain = prepare_callout(make_config(tmp_path), conf, occurrence, petra, IVR, clock())
+    assert "tts_engine" not in plain.command
+    spoken = prepare_callout(with_tts(make_config(tmp_path)), conf, occurrence, petra, IVR, clock())
+    block = freeswitch_words(spoken.command)[1][1:].split("}")[0]
+    variables = dict(item.split("=", 1) for item in block.split(","))
+    assert (variables["tts_engine"], variables["tts_voice"]) == ("flite", "kal")
+
+
+@pytest.mark.parametrize(
+    ("organizer", "title", "language", "spoken"),
+    [
+        ("Boss <boss@example.org>", "Weekly sync", "en", "Boss invites you to Weekly sync."),
+        ("mia.moser@example.org", "Weekly sync", "en", "mia moser invites you to Weekly sync."),
+        ("", "Weekly sync", "en", "You are invited to Weekly sync."),
+        ("Boss <boss@example.org>", "Wochenrunde", "de", "Boss lädt Sie zu Wochenrunde ein."),
+        ("", "Wochenrunde", "de", "Sie sind zu Wochenrunde eingeladen."),
+        # A `:` would split `say:` text on older FreeSWITCH; symbols are not spoken.
+        ("Dr. Öz <o@example.org>", "Q3: plan {draft} & 'final'", "en",
+         "Dr. Öz invites you to Q3 plan draft 'final'."),
+    ],
+)  # fmt: skip
+def test_the_spoken_invitation_says_who_invites_to_what(
+    organizer: str, title: str, language: str, spoken: str
+) -> None:
+    text = spoken_invitation(conference(organizer=organizer, title=title), language)
+    assert text == spoken and ":" not in text
 
 
 def test_originate_results_become_participant_statuses() -> None:

@@ -133,6 +133,24 @@ def test_the_ivr_lets_a_called_participant_in_after_1(rig: Rig) -> None:
     ]
 
 
+def test_with_text_to_speech_the_callee_hears_who_invites_them_to_what(tmp_path: Path) -> None:
+    rig = build_rig(tmp_path, ivr={"tts_engine": "flite", "tts_voice": "kal"})
+    try:
+        phone = rig.sim.phone("1003", answer=True)
+        conference = rig.conference(title="Budget: Q3")
+        rig.clock.at(START + timedelta(seconds=5))
+        placed_like_freeswitch(rig, conference)
+        call = phone.wait_call()
+        assert call.wait_heard("invites you") == "Boss invites you to Budget Q3."
+        call.wait_heard("ivr/ivr-to_accept_press_one.wav")
+        assert "ivr/ivr-this_is_a_call_from.wav" not in call.heard
+        call.press("1")
+        call.wait_member()
+        assert status_of(rig, conference.id or 0, "Petra Phone") is ParticipantStatus.JOINED
+    finally:
+        rig.stop()
+
+
 @pytest.mark.parametrize(
     ("key", "status"), [("", ParticipantStatus.NO_ANSWER), ("2", ParticipantStatus.DECLINED)]
 )
