@@ -212,7 +212,10 @@ class Room:
                     event.extend(member.event_headers())
             event.extend(list(post))
 
-        self.ctx.bus.fire("CUSTOM", build, subclass=SUBCLASS, origin=origin)
+        # A member event carries the member's Unique-ID, which is what mod_event_socket's
+        # myevents filter looks at: the member's own call socket may subscribe to it.
+        uuid = member.uuid if member is not None else None
+        self.ctx.bus.fire("CUSTOM", build, subclass=SUBCLASS, uuid=uuid, origin=origin)
 
     # -- membership ------------------------------------------------------------------------
     def find(self, member_id: int) -> Member | None:

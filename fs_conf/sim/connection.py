@@ -339,10 +339,8 @@ class EslConnection:
         if low.startswith("noevents"):
             if not self.sub.enabled:
                 return wire.command_reply("-ERR not listening for events")
+            # LFLAG_MYEVENTS stays: later `event` commands still only hear the own channel.
             self.sub.clear()
-            if self.myevents:
-                self.myevents = False
-                self.ctx.bus.add(self)
             return wire.command_reply("+OK no longer listening for events")
         return wire.command_reply("-ERR command not found")
 

@@ -455,3 +455,118 @@ def test_uuid_break_leaves_a_member_in_the_room_and_works_once_it_left(ivr_sim: 
     done = out.get(timeout=3)
     assert done["Application-Response"] == "FILE PLAYED"
     assert phone.alive
+
+
+def _events(call: IvrCall, until: Callable[[dict[str, str]], bool]) -> list[dict[str, str]]:
+    """Events on the call socket up to and including the first one `until` accepts."""
+    got: list[dict[str, str]] = []
+    while not got or not until(got[-1]):
+        frame = call.read()
+        if frame.content_type.startswith("text/event"):
+            got.append(frame.event)
+    return got
+
+
+def test_event_custom_after_myevents_hears_only_the_own_room_events(ivr_sim: Start) -> None:
+    """mod_event_socket event_handler(): with myevents only events whose Unique-ID is the
+    call's pass, so the member's own room events arrive and the room's others do not."""
+    out: Queue = Queue()
+
+    def script(call: IvrCall) -> None:
+        start_session(call)
+        out.put(call.command("event plain CUSTOM conference::maintenance").get("Reply-Text"))
+        call.run_app("answer")
+        call.execute("conference", "re@default", "room")
+        got = _events(call, lambda e: e.get("Action") == "mute-member")
+        out.put([(e.get("Action"), e.get("Unique-ID")) for e in got if e.get("Action")])
+        call.command("exit")
+
+    sim, _ = ivr_sim(script)
+    phone = sim.call("3000")
+    assert out.get(timeout=5) == "+OK event listener enabled plain"
+    member = phone.wait_member()
+    other = sim.call("join-re", caller_id="2")
+    other.wait_member()
+    sim.api("conference re lock")
+    sim.api(f"conference re mute {other.member.id}")  # type: ignore[union-attr]
+    sim.api(f"conference re mute {member.id}")  # type: ignore[attr-defined]
+    actions = out.get(timeout=5)
+    assert ("add-member", phone.uuid) in actions
+    assert actions[-1] == ("mute-member", phone.uuid)
+    assert all(uuid == phone.uuid for _, uuid in actions)
+
+
+def test_event_without_myevents_hears_every_channel_and_filter_narrows(ivr_sim: Start) -> None:
+    out: Queue = Queue()
+    steps: Queue = Queue()
+
+    def script(call: IvrCall) -> None:
+        call.command("connect")
+        out.put(call.command("event plain CHANNEL_CREATE CHANNEL_ANSWER").get("Reply-Text"))
+        first, second = steps.get(timeout=5), steps.get(timeout=5)
+        created = _events(call, lambda e: e.get("Unique-ID") == second)
+        out.put({first, second} <= {e["Unique-ID"] for e in created})
+        out.put(call.command(f"filter Unique-ID {second}").get("Reply-Text"))
+        steps.get(timeout=5)
+        answered = _events(call, lambda e: e.get("Event-Name") == "CHANNEL_ANSWER")
+        out.put([(e["Event-Name"], e["Unique-ID"]) for e in answered])
+        out.put(call.command(f"filter delete Unique-ID {second}").get("Reply-Text"))
+        call.command("exit")
+
+    sim, _ = ivr_sim(script)
+    sim.call("3000")
+    assert out.get(timeout=5) == "+OK event listener enabled plain"
+    first = sim.call("3003", caller_id="1")
+    second = sim.call("3003", caller_id="2")
+    steps.put(first.uuid)
+    steps.put(second.uuid)
+    assert out.get(timeout=5) is True
+    assert out.get(timeout=5) == f"+OK filter added. [Unique-ID]=[{second.uuid}]"
+    sim.api(f"uuid_answer {first.uuid}")
+    sim.api(f"uuid_answer {second.uuid}")
+    steps.put("answered")
+    assert out.get(timeout=5) == [("CHANNEL_ANSWER", second.uuid)]
+    assert out.get(timeout=5) == f"+OK filter deleted. [Unique-ID][{second.uuid}]"
+
+
+def test_noevents_keeps_the_myevents_restriction(ivr_sim: Start) -> None:
+    """noevents clears the event list but not LFLAG_MYEVENTS (mod_event_socket.c)."""
+    out: Queue = Queue()
+    steps: Queue = Queue()
+
+    def script(call: IvrCall) -> None:
+        start_session(call, linger=None)
+        out.put(call.command("noevents").get("Reply-Text"))
+        out.put(call.command("myevents").get("Reply-Text"))
+        call.command("event plain ALL")
+        seen = len(call.frames)
+        out.put("subscribed")
+        steps.get(timeout=5)
+        call.run_app("answer")
+        out.put({f.event.get("Unique-ID") for f in call.frames[seen:] if f.event})
+        call.command("exit")
+
+    sim, _ = ivr_sim(script)
+    phone = sim.call("3000")
+    assert out.get(timeout=5) == "+OK no longer listening for events"
+    assert out.get(timeout=5) == "-ERR aready enabled."
+    assert out.get(timeout=5) == "subscribed"
+    other = sim.call("3003", caller_id="other")
+    sim.api(f"uuid_answer {other.uuid}")
+    steps.put("go")
+    assert out.get(timeout=5) == {phone.uuid}
+
+
+def test_sendmsg_to_an_unknown_uuid_on_the_call_socket(ivr_sim: Start) -> None:
+    out: Queue = Queue()
+
+    def script(call: IvrCall) -> None:
+        start_session(call)
+        reply = call.command("sendmsg 00000000-0000-4000-8000-000000000000\ncall-command: hangup")
+        out.put(reply.get("Reply-Text"))
+        call.command("exit")
+
+    sim, _ = ivr_sim(script)
+    phone = sim.call("3000")
+    assert out.get(timeout=5) == "-ERR invalid session id [00000000-0000-4000-8000-000000000000]"
+    assert phone.wait_hangup() == "NORMAL_CLEARING"
