@@ -30,7 +30,7 @@ from fs_conf.config import (
 from fs_conf.esl import InboundESL
 from fs_conf.ivr.rooms import room_name
 from fs_conf.ivr.server import IvrServer
-from fs_conf.mail.transport import FolderTransport
+from fs_conf.mail.transport import transport_from_config
 from fs_conf.model import Conference, Participant, Role
 from fs_conf.scheduler import Scheduler
 from fs_conf.sim import Call, SimConfig, Simulator
@@ -130,15 +130,25 @@ class Rig:
         self.ivr_store.close()
 
 
-def build_rig(folder: Path, ivr: dict[str, Any] | None = None, **scheduler: Any) -> Rig:
-    """The rig; `ivr` and `scheduler` replace fields of those config sections."""
+def build_rig(
+    folder: Path,
+    ivr: dict[str, Any] | None = None,
+    mail: MailConfig | None = None,
+    templates_dir: str = "",
+    **scheduler: Any,
+) -> Rig:
+    """The rig; `ivr` and `scheduler` replace fields of those config sections, `mail` the
+    mail section (then mail goes where it says, else to a folder)."""
     dialplan = write_dialplan(folder / "dialplan", 8084)
     sim = Simulator(
         SimConfig(dialplan=dialplan, conference_config=SHIPPED_CONFERENCE, time_scale=TIME_SCALE)
     ).start()
     config = rig_config(folder, sim.esl_address, sim.password)
+    config = dataclasses.replace(config, templates_dir=templates_dir)
     if ivr:
         config = dataclasses.replace(config, ivr=dataclasses.replace(config.ivr, **ivr))
+    if mail:
+        config = dataclasses.replace(config, mail=mail)
     if scheduler:
         config = dataclasses.replace(
             config, scheduler=dataclasses.replace(config.scheduler, **scheduler)
@@ -151,7 +161,7 @@ def build_rig(folder: Path, ivr: dict[str, Any] | None = None, **scheduler: Any)
     sim.reload()
     assert server.wait_rooms_ready(5.0), "the IVR did not reach the simulator's event socket"
     store = open_store(config.database, clock=clock)
-    transport = FolderTransport(config.mail.folder)
+    transport = transport_from_config(config.mail)
     scheduler_ = Scheduler(
         config, store, server.inbound, transport, clock, rooms=server.rooms, ivr_address=server.address
     )

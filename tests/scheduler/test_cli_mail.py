@@ -1,18 +1,22 @@
-"""`fs-conf conference invite` and `fs-conf outbox`, through `main()`."""
+"""`fs-conf conference invite` and `fs-conf outbox`, through `main()`; the reason of a mail that
+failed to render is shown in test_render_failures."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from fs_conf.cli import main
-from fs_conf.config import load_config
+from fs_conf.config import SmtpConfig, load_config
 from fs_conf.mail.outbox import deliver_due
-from fs_conf.mail.transport import FolderTransport
+from fs_conf.mail.transport import FolderTransport, transport_from_config
 from fs_conf.store import open_store
+from tests.mail.conftest import RecordingHandler, free_port
 
 CREATE = [
     "conference", "create", "--title", "Planning", "--start", "2099-03-04T10:00",
@@ -98,3 +102,38 @@ def test_invite_names_what_is_wrong(capsys: pytest.CaptureFixture[str], config_f
 def test_an_empty_outbox_says_so(capsys: pytest.CaptureFixture[str], config_file: Path) -> None:
     status, out, _ = invoke(capsys, config_file, "outbox")
     assert status == 0 and out.strip() == "No mails waiting or failed."
+
+
+def test_the_outbox_shows_why_a_mail_failed(
+    capsys: pytest.CaptureFixture[str], config_file: Path
+) -> None:
+    conference_id = created(capsys, config_file)
+    invoke(capsys, config_file, "conference", "invite", str(conference_id))
+    refusal = "550 5.1.1 <bob@example.org>: no such user"
+    handler = RecordingHandler(reject={"bob@example.org": refusal})
+    port = free_port()
+    server = Controller(handler, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        config = load_config(config_file)
+        config = dataclasses.replace(
+            config,
+            mail=dataclasses.replace(
+                config.mail, transport="smtp", smtp=SmtpConfig(host="127.0.0.1", port=port)
+            ),
+        )
+        with open_store(config.database) as store:
+            deliver_due(store, transport_from_config(config.mail), datetime.now(UTC), config)
+    finally:
+        server.stop()
+    status, out, _ = invoke(capsys, config_file, "outbox")
+    (line,) = out.splitlines()
+    assert status == 0 and "failed" in line and "bob@example.org" in line
+    assert line.endswith(
+        "error: recipient bob@example.org refused: 550 5.1.1 <bob@example.org>: no such user"
+    )
+    _, out, _ = invoke(capsys, config_file, "outbox", "--all", "--json")
+    rows = {row["recipient"]: row for row in json.loads(out)}
+    assert rows["ann@example.org"]["status"] == "sent"
+    assert rows["bob@example.org"]["status"] == "failed"
+    assert "550 5.1.1" in rows["bob@example.org"]["last_error"]
