@@ -53,28 +53,46 @@ def rerender_failed(store: Store, config: Config, now: datetime) -> RerenderSumm
     failed = [entry for entry in store.outbox_list(OutboxStatus.FAILED) if entry.unrendered]
     for _, group in itertools.groupby(sorted(failed, key=_batch), key=_batch):
         entries = list(group)
-        first = entries[0]
-        if first.conference_id is None:
+        conference_id = entries[0].conference_id
+        if conference_id is None:
             _skip(summary, entries, "not a conference's mail")
             continue
-        conference = store.get_conference(first.conference_id)
-        reason = _out_of_date(conference, first, now)
+        conference = store.get_conference(conference_id)
+        reason = _out_of_date(conference, entries[0], now)
         if reason:
             _skip(summary, entries, reason)
-            continue
-        wanted = {entry.recipient.lower() for entry in entries}
-        mails = _render(store, config, renderer, conference, entries, now)
-        rendered = {m.recipient.lower(): m for m in mails if m.recipient.lower() in wanted}
-        store.outbox_add(list(rendered.values()), now)
-        for entry in entries:
-            mail = rendered.get(entry.recipient.lower())
-            if mail is None:
-                _skip(summary, [entry], "no longer a recipient of this mail")
-            elif mail.error:
-                summary.failed.append(f"{entry.recipient} ({entry.key}): {mail.error}")
-            else:
-                summary.queued += 1
+        else:
+            _rerender(store, config, renderer, conference, entries, now, summary)
     return summary
+
+
+def _rerender(
+    store: Store,
+    config: Config,
+    renderer: Renderer,
+    conference: Conference,
+    entries: Sequence[OutboxEntry],
+    now: datetime,
+    summary: RerenderSummary,
+) -> None:
+    """Render one batch and queue, in place of the failed rows, what rendered."""
+    wanted = {entry.recipient.lower() for entry in entries}
+    mails = _render(store, config, renderer, conference, entries, now)
+    rendered = {m.recipient.lower(): m for m in mails if m.recipient.lower() in wanted}
+    with store.transaction():
+        store.outbox_add(list(rendered.values()), now)
+        sent_something = any(not mail.error for mail in rendered.values())
+        if sent_something and MailKind(entries[0].kind) in CALENDAR_KINDS and not conference.mailed:
+            # As a first mailing does: from now on a change raises SEQUENCE and is mailed.
+            store.set_mailed(_stored_id(conference))
+    for entry in entries:
+        mail = rendered.get(entry.recipient.lower())
+        if mail is None:
+            _skip(summary, [entry], "no longer a recipient of this mail")
+        elif mail.error:
+            summary.failed.append(f"{entry.recipient} ({entry.key}): {mail.error}")
+        else:
+            summary.queued += 1
 
 
 def _batch(entry: OutboxEntry) -> tuple[int, str, int, str]:
@@ -143,3 +161,9 @@ def _person(conference: Conference, email: str) -> Participant:
 
 def _skip(summary: RerenderSummary, entries: Sequence[OutboxEntry], reason: str) -> None:
     summary.skipped.extend(f"{entry.recipient} ({entry.key}): {reason}" for entry in entries)
+
+
+def _stored_id(conference: Conference) -> int:
+    if conference.id is None:
+        raise ValueError(f"conference {conference.title!r} is not stored (it has no id)")
+    return conference.id

@@ -164,6 +164,30 @@ def test_after_the_fix_invite_sends_the_invitations_in_place_of_the_failed_ones(
     assert out.strip() == "No mails waiting or failed."
 
 
+def test_after_a_retry_a_change_is_mailed_as_an_update(
+    config: Config,
+    templates: Path,
+    store: Store,
+    offline_esl: InboundESL,
+    clock: SetClock,
+    config_file: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (templates / "invitation.html").write_text("{{ nope }}\n", encoding="utf-8")
+    conf = stored(store)
+    scheduler = scheduler_for(config, store, offline_esl, clock, Renders())
+    scheduler.tick()
+    (templates / "invitation.html").unlink()
+    status, out, _ = cli(capsys, config_file, "outbox", "--retry")
+    assert out.splitlines()[0] == "Rendered again and queued 3 mails."
+    assert store.get_conference(conf.id).mailed  # the invitations are on their way
+    assert cli(capsys, config_file, "conference", "update", str(conf.id), "--title", "New")[0] == 0
+    scheduler.tick()
+    assert sorted((e.kind, e.sequence, e.status.value) for e in store.outbox_list()) == [
+        ("invitation", 0, "sent")
+    ] * 3 + [("update", 1, "sent")] * 3
+
+
 def test_outbox_retry_renders_exactly_the_failed_mails_again(
     config: Config,
     templates: Path,
