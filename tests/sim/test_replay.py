@@ -69,17 +69,20 @@ def folders() -> list[str]:
     return [n for n in names if (RECORDINGS / n).is_dir()]
 
 
-# The kicked sound played 2.37 s from `kick last` to the kicked leg's hangup in case6 and was
-# still playing when scenario1's hupall came 1.04 s after its kick. The replay runs at its own
-# pace, so the file is made long enough to still play at that hupall however slow the machine.
-SECONDS = {"conference/conf-kicked.wav": 20.0}
+# Prompt lengths the recordings show: the kicked sound played 2.37 s from `kick last` to
+# the kicked leg's hangup in case6. In scenario1 the hupall 1.04 s after the kick cut it; a
+# replay runs at its own pace, so there the sound outlasts the whole replay, and only the
+# hangup can end it, as recorded.
+SECONDS = {"conference/conf-kicked.wav": 2.4}
+FOLDER_SECONDS = {"scenario1": {"conference/conf-kicked.wav": 3600.0}}
 
 
-def write_sounds(root: Path) -> None:
-    """WAV files for every prompt the recordings play, one second unless SECONDS says
-    otherwise (nosuchfile stays missing)."""
+def write_sounds(root: Path, seconds: dict[str, float] | None = None) -> None:
+    """WAV files for every prompt the recordings play, one second unless SECONDS or
+    `seconds` says otherwise (nosuchfile stays missing)."""
+    lengths = {**SECONDS, **(seconds or {})}
     for relative in PROMPTS:
-        data = b"\0\0" * int(8000 * SECONDS.get(relative, 1.0))
+        data = b"\0\0" * int(8000 * lengths.get(relative, 1.0))
         header = b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt "
         header += struct.pack("<IHHIIHH", 16, 1, 1, 8000, 16000, 2, 16)
         header += b"data" + struct.pack("<I", len(data))
@@ -168,6 +171,7 @@ def test_replay_recording(
     folder: str, sounds: Path, replay_server: tuple[StreamServer, dict[str, Replayer]]
 ) -> None:
     server, holder = replay_server
+    write_sounds(sounds, FOLDER_SECONDS.get(folder))
     with Simulator(replay_config(sounds, server.address[1])) as sim:
         replayer = Replayer(RECORDINGS / folder, sim, lambda name: skip_for(folder, name))
         holder["replayer"] = replayer
