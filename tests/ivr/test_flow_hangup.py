@@ -7,9 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from fs_conf.model import ParticipantStatus, Role, RoomOptions
+from fs_conf.model import ParticipantStatus, Role, RoomOptions, RoomState
 
-from .conftest import START, AppLog, Bridge, person, wait_until
+from .conftest import (
+    GUEST_PIN,
+    START,
+    AppLog,
+    Bridge,
+    BridgeFactory,
+    person,
+    wait_until,
+)
 
 ANN_PIN = "66666666"
 
@@ -18,6 +26,7 @@ def assert_nothing_left(bridge: Bridge, caplog: pytest.LogCaptureFixture) -> Non
     wait_until(lambda: not bridge.sim.channels and bridge.ivr.active_calls == 0)
     names = Path(bridge.config.ivr.recordings_dir).resolve() / "names"
     assert list(names.iterdir()) == []
+    assert bridge.ivr.services.seats.held == {}
     problems = [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
     assert problems == []
 
@@ -106,3 +115,58 @@ def test_hanging_up_during_the_name_recording(
         wait_until(lambda: apps.of(call, "record"))
         call.hangup()
         assert_nothing_left(bridge, caplog)
+
+
+def test_hanging_up_during_the_conference_id_prompt(
+    bridge_factory: BridgeFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    bridge = bridge_factory(ivr={"conference_id_prompt": True})
+    bridge.conference()
+    call = bridge.call()
+    call.wait_heard("conference/conf-enter_conf_number.wav")
+    call.hangup()
+    assert_nothing_left(bridge, caplog)
+
+
+def test_hanging_up_while_the_opening_time_is_said(
+    bridge: Bridge, caplog: pytest.LogCaptureFixture
+) -> None:
+    bridge.conference(start=START + timedelta(days=1))
+    with AppLog(bridge.sim) as apps:
+        call = bridge.enter(GUEST_PIN)
+        call.wait_heard("ivr/ivr-please_return_our_call_at.wav")
+        wait_until(lambda: apps.of(call, "say"))
+        call.hangup()
+        assert_nothing_left(bridge, caplog)
+    assert "conference/conf-goodbye.wav" not in call.heard
+
+
+@pytest.mark.parametrize(
+    ("room", "refusal"),
+    [
+        ({"locked": True}, "conference/conf-locked.wav"),
+        ({}, "conference/conf-conference_is_full.wav"),
+    ],
+    ids=["locked", "full"],
+)
+@pytest.mark.parametrize("during", ["refusal", "goodbye"])
+def test_hanging_up_while_refused_at_the_door(
+    bridge: Bridge,
+    caplog: pytest.LogCaptureFixture,
+    room: dict[str, bool],
+    refusal: str,
+    during: str,
+) -> None:
+    conference = bridge.conference(options=RoomOptions(max_members=1))
+    bridge.store.save_room_state(RoomState(conference.id, START, **room))
+    inside = [] if room else [bridge.enter(GUEST_PIN, caller_id="1009")]
+    for member in inside:
+        bridge.member(member)
+    call = bridge.enter(GUEST_PIN)
+    call.wait_heard(refusal if during == "refusal" else "conference/conf-goodbye.wav")
+    call.hangup()
+    call.wait_hangup()
+    assert call.member is None
+    for member in inside:
+        member.hangup()
+    assert_nothing_left(bridge, caplog)
