@@ -3,7 +3,8 @@
 The simulator runs the dialplan and conference profile fs_conf ships for FreeSWITCH, the IVR
 answers on its outbound socket, and simulated phones dial the conference number, type PINs
 and press keys, all over real TCP on 127.0.0.1. The steps print what each caller heard and
-did, and the room as `conference <room> list` shows it to an admin.
+did (the moderator mutes the participants with *1 and removes the last to join with *4),
+and the room as `conference <room> list` shows it to an admin.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import dataclasses
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import gevent
 
@@ -30,6 +32,9 @@ TIME_SCALE = 0.05
 
 WAIT = 10.0
 """Real seconds to wait for anything the switch or the IVR should do."""
+
+MUTED_SOUND = "conference/conf-muted.wav"
+"""What mod_conference plays to a member it mutes (muted-sound of the shipped profile)."""
 
 
 @dataclass
@@ -107,32 +112,43 @@ def _dialling(run: DemoRun) -> list[Participant]:
 
 
 def moderator_acts(run: DemoRun) -> None:
-    """A participant mutes himself with 0; the moderator removes the last to join with *4."""
+    """The moderator mutes the participants with *1, then removes the last to join with *4;
+    both from her keypad, carried out by the room controller and confirmed by a prompt."""
     stack = run.stack()
-    conference = run.sample()
-    moderator = next(p for p in conference.participants if p.role is Role.MODERATOR)
-    first, last = _dialling(run)[1:3]
+    prompts = Prompts.from_config(run.config)
+    moderator = next(p for p in run.sample().participants if p.role is Role.MODERATOR)
+    chair = stack.callers[moderator.name]
+    others = [caller for caller in stack.callers.values() if caller is not chair]
+    last = stack.callers[_dialling(run)[2].name]
 
-    muting = stack.callers[first.name]
-    run.say(f"{first.name} presses 0")
-    muting.call.press("0")
-    until(lambda: not muting.call.member.can_speak, f"{first.name} to be muted")
-    print_heard(run, muting)
-    run.say(f"   is muted (flags now: {muting.call.member.flags_text()})")
+    run.say(f"{moderator.name} presses *1 (mute all participants)")
+    chair.call.press("*1")
+    chair.call.wait_heard(prompts.file("muted_all"), timeout=WAIT)
+    print_heard(run, chair)
+    for caller in others:
+        caller.call.wait_heard(MUTED_SOUND, timeout=WAIT)
+        run.say(f"{caller.name} is muted (flags now: {_member(caller).flags_text()}):")
+        print_heard(run, caller)
     run.say()
 
-    chair = stack.callers[moderator.name]
-    removed = stack.callers[last.name]
     run.say(f"{moderator.name} presses *4 (remove the participant who joined last)")
     chair.call.press("*4")
-    removed.call.wait_hangup(WAIT)
-    chair.call.wait_heard(Prompts.from_config(run.config).file("removed_last"), timeout=WAIT)
+    last.call.wait_hangup(WAIT)
+    chair.call.wait_heard(prompts.file("removed_last"), timeout=WAIT)
     print_heard(run, chair)
     run.say(f"{last.name} was removed:")
-    print_heard(run, removed)
-    run.say(f"   call ended ({removed.call.hangup_cause})")
+    print_heard(run, last)
+    run.say(f"   call ended ({last.call.hangup_cause})")
     run.say()
     show_room(run)
+
+
+def _member(caller: Caller) -> Any:
+    """The simulator's member of a caller in the room (its flags as `list` shows them)."""
+    member = caller.call.member
+    if member is None:
+        raise RuntimeError(f"demo: {caller.name} is not in the room")
+    return member
 
 
 def _dial_in(run: DemoRun, participant: Participant) -> None:

@@ -41,11 +41,12 @@ def test_the_participant_marked_call_is_called_and_joins_with_1(demo: tuple[str,
     assert re.search(r"presses 1\n(.*\n)*   is in   room fs_conf-1 as participant", callout)
 
 
-def test_one_is_muted_and_one_removed(demo: tuple[str, Path]) -> None:
+def test_the_moderator_mutes_the_participants_and_removes_one(demo: tuple[str, Path]) -> None:
     text, _ = demo
-    muted = section(text, "Paul Participant presses 0")
-    assert "conference/conf-muted.wav" in muted
-    assert "is muted (flags now: hear)" in muted
+    muting = section(text, "Mia Moderator presses *1 (mute all participants)")
+    assert "   hears   conference/conf-muted.wav\nPaul Participant is muted" in muting
+    for name in ("Paul Participant", "Carl Callee", "Petra Participant"):
+        assert f"{name} is muted (flags now: hear):" in muting
     removal = text.split("presses *4", 1)[1]
     assert "ivr/ivr-has_been_removed.wav" in removal
     assert "Petra Participant was removed:\n   hears   conference/conf-kicked.wav" in removal
