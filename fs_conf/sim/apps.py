@@ -18,6 +18,7 @@ from fs_conf.sim.channel import ChannelGone, Interrupted, now_us
 from fs_conf.sim.digits import Collector, PagdArgs, ReadOutcome, judge
 from fs_conf.sim.export import export_variable
 from fs_conf.sim.say import say_files
+from fs_conf.sim.separate import separate
 from fs_conf.sim.session import AppFunction, Session
 
 if TYPE_CHECKING:
@@ -79,7 +80,9 @@ def app_play_and_get_digits(session: Session, arg: str) -> None:
         if args.invalid_file:
             session.play(args.invalid_file)
     if args.transfer_on_failure:
-        parts = args.transfer_on_failure.split()
+        # switch_play_and_get_digits(): <extension> [<dialplan> [<context>]], split again
+        # with switch_separate_string.
+        parts = separate(args.transfer_on_failure)
         session.transfer_to = (parts[0], parts[2] if len(parts) > 2 else channel.profile.context)
 
 

@@ -7,7 +7,9 @@ src/mod/applications/mod_conference/conference_event.c (conference_event_add_dat
 conference_member_add_event_data) in the recorded order.
 
 Sound in a room is modelled as a queue of files per room (enter, exit, alone, `play`) and
-per member (muted/unmuted prompts); members hear what plays while they can hear.
+per member (muted/unmuted prompts); members hear what plays while they can hear. Music on
+hold is not modelled: the profile's moh-sound never plays to a lone member, so the member
+flag `nomoh` (which only suppresses it) is accepted and changes nothing a client can see.
 """
 
 from __future__ import annotations
@@ -71,7 +73,6 @@ class Member:
     endconf: bool = False
     mandatory: bool = False
     mintwo: bool = False
-    nomoh: bool = False
     ghost: bool = False
     energy: int = 100
     volume_in: int = 0
@@ -627,7 +628,6 @@ class ConferenceManager:
             endconf="endconf" in flags,
             mandatory="mandatory_member_endconf" in flags,
             mintwo="mintwo" in flags,
-            nomoh="nomoh" in flags,
             ghost="ghost" in flags,
             energy=room.profile.get_int("energy-level", 100),
         )

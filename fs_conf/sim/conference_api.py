@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fs_conf.sim.channel import new_uuid
@@ -55,7 +56,7 @@ class ConferenceApi:
         if room is None:
             head = argv[0].lower()
             if head == "list":
-                return self.list_all(count_only=False)
+                return self.list_all(argv[1:])
             if head == "xml_list":
                 return xml_list(self.manager.newest_first())
             if head == "json_list":
@@ -93,11 +94,16 @@ class ConferenceApi:
         ]
         return "".join(f"<conf name> {c}\n" for c in commands)
 
-    def list_all(self, count_only: bool) -> str:
+    def list_all(self, args: list[str]) -> str:
+        """`conference list [delim <d>|summary]`: every room's header line and, unless
+        summary, its rows. conference_api_sub_list() checks `count` only for one room."""
         rooms = self.manager.newest_first()
         if not rooms:
             return "+OK No active conferences.\n"
-        return "".join(room_header(room) + list_rows(room) for room in rooms)
+        option = ListOption.parse(args)
+        if option.summary:
+            return "".join(room_header(room) for room in rooms)
+        return "".join(room_header(room) + list_rows(room, option.delim) for room in rooms)
 
     def _dispatch(self, room: Room, command: str, args: list[str]) -> str:
         if command in self.member_actions:
@@ -208,12 +214,10 @@ class ConferenceApi:
 
     # -- room commands ---------------------------------------------------------------------
     def _list(self, room: Room, args: list[str]) -> str:
-        if args and args[0].lower() == "count":
+        option = ListOption.parse(args)
+        if option.count_only:
             return str(len(room.members))
-        delim = ";"
-        if len(args) > 1 and args[0].lower() == "delim":
-            delim = args[1].strip('"')
-        return list_rows(room, delim)
+        return list_rows(room, option.delim)
 
     def _lock(self, room: Room, args: list[str]) -> str:
         room.set_lock(True)
@@ -342,6 +346,28 @@ class ConferenceApi:
             return f"+OK Job-UUID: {job}\n"
         result = self.originator.dial_into_room(endpoint, cid_number, cid_name, app_arg, room_name)
         return f"+OK Call Requested: result: [{result}]\n"
+
+
+@dataclass(frozen=True)
+class ListOption:
+    """The one option conference_api_sub_list() reads after `list`: `delim <d>` (a leading
+    double quote starts the delimiter, the next one ends it), `summary` or `count`."""
+
+    delim: str = ";"
+    summary: bool = False
+    count_only: bool = False
+
+    @classmethod
+    def parse(cls, args: list[str]) -> ListOption:
+        if not args:
+            return cls()
+        word = args[0].lower()
+        if word == "delim" and len(args) > 1:
+            delim = args[1]
+            if delim.startswith('"'):
+                delim = delim[1:].split('"', 1)[0]
+            return cls(delim=delim)
+        return cls(summary=word == "summary", count_only=word == "count")
 
 
 def _level(raw: str, current: int, step: int, low: int, high: int) -> int:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from fs_conf.sim.separate import separate
+
 NAMED_GROUP = re.compile(r"\(\?<(?![=!])")
 
 
@@ -33,8 +35,11 @@ class PagdArgs:
 
     @classmethod
     def parse(cls, arg: str) -> PagdArgs:
-        """Split the app argument; ValueError names the first bad field."""
-        parts = arg.split()
+        """Split the app argument as play_and_get_digits_function() does, with
+        switch_separate_string into at most 11 words (so a quoted
+        transfer_on_failure like '1000 XML default' stays one); ValueError names the first
+        bad field."""
+        parts = separate(arg, limit=11)
         if len(parts) < 6:
             raise ValueError(f"play_and_get_digits needs at least 6 arguments (got {arg!r})")
         names = ("min", "max", "tries", "timeout")

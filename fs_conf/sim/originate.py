@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import gevent
 
 from fs_conf.sim.channel import CallerProfile, Channel, new_uuid
+from fs_conf.sim.separate import separate
 from fs_conf.sim.session import AppFunction, Session
 
 if TYPE_CHECKING:
@@ -97,7 +98,8 @@ def parse_originate(arg: str) -> OriginateRequest:
             raise ValueError("originate: unterminated variable block")
         variables.update(parse_variables(text[1:end]))
         text = text[end + 1 :]
-    words = _split_args(text)
+    # originate_function() splits its argument with switch_separate_string on blanks.
+    words = separate(text)
     if len(words) < 2:
         raise ValueError("originate: missing destination")
     request = OriginateRequest(endpoint=words[0], variables=variables)
@@ -123,38 +125,6 @@ def parse_originate(arg: str) -> OriginateRequest:
         except ValueError:
             request.timeout = None
     return request
-
-
-def _split_args(text: str) -> list[str]:
-    """Split the originate arguments as originate_function does with switch_separate_string
-    on blanks (switch_utils.c): blanks separate words, a single quote that has a partner
-    later groups everything up to it and is dropped, a backslash keeps the next character.
-    So `'&socket(127.0.0.1:8084 async full)'` is one word, and the same unquoted is three."""
-    words: list[str] = []
-    current: list[str] = []
-    started = quoted = False
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char == "\\" and index + 1 < len(text):
-            current.append(text[index + 1])
-            started = True
-            index += 2
-            continue
-        if char == "'" and (quoted or "'" in text[index + 1 :]):
-            quoted = not quoted
-            started = True
-        elif char.isspace() and not quoted:
-            if started:
-                words.append("".join(current))
-                current, started = [], False
-        else:
-            current.append(char)
-            started = True
-        index += 1
-    if started:
-        words.append("".join(current))
-    return words
 
 
 class Originator:

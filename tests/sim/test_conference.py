@@ -341,3 +341,19 @@ def test_deaf_join_flag(sim: Simulator) -> None:
     assert sim.api("conference rd list").split(";")[5] == "speak|floor"
     xml = sim.api("conference rd xml_list")
     assert "<can_hear>false</can_hear>" in xml and "<can_speak>true</can_speak>" in xml
+
+
+def test_global_list_honours_delim_and_summary(sim: Simulator) -> None:
+    """conference_api_sub_list(): `delim` and `summary` apply to `conference list` too."""
+    one = sim.call("join-ra", caller_id="1")
+    one.wait_member()
+    two = sim.call("join-rb", caller_id="2")
+    two.wait_member()
+    plain = sim.api("conference list")
+    piped = sim.api("conference list delim |")
+    assert piped == plain.replace(";", "|")
+    assert piped.count(f"|{one.uuid}|") == 1 and piped.count(f"|{two.uuid}|") == 1
+    assert sim.api('conference list delim "#"') == plain.replace(";", "#")
+    summary = sim.api("conference list summary")
+    assert summary.splitlines() == [line for line in plain.splitlines() if line.startswith("+OK")]
+    assert sim.api("conference ra list delim ,") == sim.api("conference ra list").replace(";", ",")

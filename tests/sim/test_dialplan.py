@@ -136,3 +136,50 @@ def test_bad_files_name_the_problem(tmp_path: Path) -> None:
         Dialplan.load(bad_regex, {})
     with pytest.raises(DialplanError, match="no such file"):
         Dialplan.load(tmp_path / "missing.xml", {})
+
+
+BREAKS = """
+<include><context name="default">
+  <extension name="on-true">
+    <condition field="destination_number" expression="^7\\d$" break="on-true">
+      <action application="log" data="A"/>
+    </condition>
+    <condition field="destination_number" expression="^7|8">
+      <action application="log" data="B"/>
+    </condition>
+  </extension>
+  <extension name="always">
+    <condition field="destination_number" expression="^9$" break="always">
+      <action application="log" data="C"/>
+      <anti-action application="log" data="not C"/>
+    </condition>
+    <condition>
+      <action application="log" data="never"/>
+    </condition>
+  </extension>
+  <extension name="fallback">
+    <condition field="destination_number" expression="^.*$">
+      <action application="log" data="F"/>
+    </condition>
+  </extension>
+</context></include>
+"""
+
+
+@pytest.mark.parametrize(
+    ("destination", "plan"),
+    [
+        # on-true: a true condition ends the extension; a false one goes on to the next
+        ("71", [("log", "A")]),
+        ("8", [("log", "B")]),
+        # always: the extension ends after its first condition, true or false; false means
+        # it did not match, so hunting goes on (its anti-actions stay, as on-false does)
+        ("9", [("log", "C")]),
+        ("99", [("log", "not C"), ("log", "F")]),
+    ],
+)
+def test_break_on_true_and_always(tmp_path: Path, destination: str, plan: list[object]) -> None:
+    path = tmp_path / "d.xml"
+    path.write_text(BREAKS)
+    sim = Simulator(SimConfig(dialplan=path))
+    assert sim.ctx.dialplan.route(channel(sim, destination)) == plan

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from fs_conf.sim import SimConfig, Simulator
 from fs_conf.sim.digits import Collector, PagdArgs, judge, regex_matches
 
 ARGS = "1 4 1 4000 # ivr/prompt.wav ivr/invalid.wav dg \\d+ 1000"
@@ -101,3 +104,37 @@ def test_collector_timeouts_switch_to_digit_timeout() -> None:
 def test_regex_named_groups_and_bad_patterns() -> None:
     assert regex_matches("^(?<pin>\\d{4})$", "1234")
     assert not regex_matches("([", "1")
+
+
+def test_a_quoted_transfer_on_failure_is_one_argument() -> None:
+    """play_and_get_digits_function() splits with switch_separate_string, which honours
+    single quotes: the whole target survives, and without quotes only its first word does."""
+    quoted = PagdArgs.parse(f"{ARGS} '1000 XML default'")
+    assert quoted.transfer_on_failure == "1000 XML default"
+    assert PagdArgs.parse(f"{ARGS} 1000 XML default").transfer_on_failure == "1000"
+    assert PagdArgs.parse(ARGS).regex == "\\d+"
+
+
+def test_failure_transfers_to_the_quoted_extension_and_context(tmp_path: Path) -> None:
+    dialplan = tmp_path / "d.xml"
+    dialplan.write_text(
+        '<include><context name="default"><extension name="ask">'
+        '<condition field="destination_number" expression="^1$">'
+        '<action application="answer"/>'
+        '<action application="play_and_get_digits" data="1 1 1 100 # silence_stream://10 '
+        "silence_stream://10 d \\d 100 '2 XML other'\"/>"
+        '<action application="playback" data="not-transferred.wav"/>'
+        "</condition></extension></context>"
+        '<context name="other"><extension name="failed">'
+        '<condition field="destination_number" expression="^2$">'
+        '<action application="playback" data="failed.wav"/>'
+        "</condition></extension></context></include>"
+    )
+    with Simulator(SimConfig(dialplan=dialplan, time_scale=0.01)) as sim:
+        call = sim.call("1")
+        call.wait_hangup()
+    assert "failed.wav" in call.heard and "not-transferred.wav" not in call.heard
+    assert (call.channel.profile.destination_number, call.channel.profile.context) == (
+        "2",
+        "other",
+    )
