@@ -150,6 +150,8 @@ def test_default_caller_controls_mute_toggle_and_hash_leaves(sim: Simulator) -> 
 
 def test_moderator_group_multi_digit_event_and_execute_application(sim: Simulator) -> None:
     events = listen(sim)
+    completions = EslTestClient.connect(sim.esl_address)
+    completions.command("event plain CHANNEL_EXECUTE_COMPLETE")
     call = sim.call("fs-moderator-r8", caller_id="1", variables={"role_flags": "moderator"})
     member = call.wait_member()
     assert member.moderator
@@ -159,8 +161,8 @@ def test_moderator_group_multi_digit_event_and_execute_application(sim: Simulato
     call.press("*2")
     app = events.wait_event(lambda e: e.get("Action") == "execute_app")
     assert app["Application"] == "playback conference/conf-muted.wav"
-    call.wait_heard("conference/conf-muted.wav")
-    gevent.sleep(0.05)  # keys pressed while that playback runs are consumed by it
+    # keys pressed while that playback runs are consumed by it: wait for its end
+    completions.wait_event(lambda e: e.get("Application") == "playback")
     call.press("*3")
     events.wait_event(lambda e: e.get("Action") == "lock")
     assert sim.room("r8").locked
