@@ -30,6 +30,11 @@ class ConferenceStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class OverrideStatus(StrEnum):
+    CANCELLED = "cancelled"
+    MOVED = "moved"
+
+
 @dataclass
 class Participant:
     name: str
@@ -51,6 +56,25 @@ class RoomOptions:
     end_with_last_moderator: bool = False
     max_members: int = 0
     announce_names: bool = False
+
+
+@dataclass(frozen=True)
+class OccurrenceOverride:
+    """One sitting of a series changed on its own (an iCalendar exception, RFC 5545 §3.8.4.4).
+
+    The sitting is known by where the series puts it, `original_start` (its RECURRENCE-ID),
+    whatever happens to it later. Cancelled: it does not take place. Moved: it takes place
+    from `start` for `duration` instead (both always set for a moved sitting, so it keeps
+    the time it was given when the series' duration changes later). `sequence` is the
+    conference's SEQUENCE the change was made with: the scheduler announces, sitting by
+    sitting, the changes newer than what it last mailed.
+    """
+
+    original_start: datetime
+    status: OverrideStatus
+    start: datetime | None = None
+    duration: timedelta | None = None
+    sequence: int = 0
 
 
 @dataclass
@@ -79,6 +103,11 @@ class Conference:
     """Extra time granted to single occurrences (key: the occurrence's start), e.g. by `*6`."""
     mailed: bool = False
     """True once an invitation went out: from then on no PIN of this conference may change."""
+    overrides: list[OccurrenceOverride] = field(default_factory=list)
+    """Sittings of the series cancelled or moved one by one, in order of `original_start`."""
+    series_sequence: int = 0
+    """The SEQUENCE of the last mailed change to the whole series (not to one sitting): when
+    it is not newer than the last mailing, updates announce only the changed sittings."""
     id: int | None = None
 
     @property
@@ -88,10 +117,14 @@ class Conference:
 
 @dataclass(frozen=True)
 class Occurrence:
-    """One concrete sitting of a conference, computed from its recurrence (never stored)."""
+    """One concrete sitting of a conference, computed from its recurrence (never stored).
+
+    `original_start` is set for a sitting moved on its own (`OccurrenceOverride`): where the
+    series puts it, its iCalendar RECURRENCE-ID."""
 
     start: datetime
     end: datetime
+    original_start: datetime | None = None
 
 
 @dataclass

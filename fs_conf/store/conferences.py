@@ -1,8 +1,9 @@
-"""Conferences and their participants and extensions in SQLite (rows <-> model objects).
+"""Conferences and their participants, extensions and single-sitting changes in SQLite
+(rows <-> model objects).
 
 Functions here take an open connection inside a transaction; `fs_conf.store.Store`
-supplies both. A conference's `start`, exdates and extension keys come back in the
-conference's own time zone.
+supplies both. A conference's `start`, exdates, extension keys and the times of its
+overrides come back in the conference's own time zone.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from fs_conf.errors import NotFoundError
 from fs_conf.model import (
     Conference,
     ConferenceStatus,
+    OccurrenceOverride,
+    OverrideStatus,
     Participant,
     ParticipantStatus,
     Role,
@@ -27,7 +30,7 @@ from fs_conf.store import codec
 _CONFERENCE_COLUMNS = (
     "uid, title, description, location, organizer, reply_to, start_utc, timezone, "
     "duration_seconds, lead_seconds, rrule, exdates, number, external_number, guest_pin, "
-    "moderator_pin, sequence, status, options, mailed"
+    "moderator_pin, sequence, status, options, mailed, series_sequence"
 )
 _CONFERENCE_SLOTS = ", ".join("?" * len(_CONFERENCE_COLUMNS.split(",")))
 
@@ -46,11 +49,13 @@ def insert(connection: sqlite3.Connection, conference: Conference, now: datetime
         _insert_participant(connection, conference_id, position, participant)
     for occurrence_start, extra in conference.extensions.items():
         add_extension(connection, conference_id, occurrence_start, extra)
+    _save_overrides(connection, conference_id, conference.overrides)
     return conference_id
 
 
 def update(connection: sqlite3.Connection, conference: Conference, now: datetime) -> None:
-    """Write every field and the participant list; participant ids stay as they are.
+    """Write every field, the participant list and the overrides; participant ids stay as
+    they are.
 
     Extensions are left alone: they are granted live (`*6`) while someone else may be
     editing a copy loaded earlier, and only `add_extension` changes them.
@@ -65,6 +70,29 @@ def update(connection: sqlite3.Connection, conference: Conference, now: datetime
     if cursor.rowcount == 0:
         raise NotFoundError("conference", conference.id)
     _save_participants(connection, conference.id, conference.participants)
+    _save_overrides(connection, conference.id, conference.overrides)
+
+
+def _save_overrides(
+    connection: sqlite3.Connection, conference_id: int, overrides: list[OccurrenceOverride]
+) -> None:
+    """Replace the conference's overrides by `overrides` (one per original start)."""
+    connection.execute("DELETE FROM occurrence_overrides WHERE conference_id = ?", (conference_id,))
+    connection.executemany(
+        "INSERT INTO occurrence_overrides (conference_id, original_start_utc, status, start_utc,"
+        " duration_seconds, sequence) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (
+                conference_id,
+                codec.utc_text(override.original_start),
+                OverrideStatus(override.status).value,
+                codec.optional_utc_text(override.start),
+                None if override.duration is None else codec.seconds(override.duration),
+                override.sequence,
+            )
+            for override in overrides
+        ],
+    )
 
 
 def _save_participants(
@@ -127,6 +155,7 @@ def _conference_values(conference: Conference) -> tuple[object, ...]:
         ConferenceStatus(conference.status).value,
         json.dumps(dataclasses.asdict(conference.options), sort_keys=True),
         int(conference.mailed),
+        conference.series_sequence,
     )
 
 
@@ -183,7 +212,18 @@ def select(
         ids,
     ):
         extensions[conference_id].append((start_text, extra))
-    return [_conference(row, participants[row[0]], extensions[row[0]]) for row in rows]
+    overrides: dict[int, list[tuple[object, ...]]] = {conference_id: [] for conference_id in ids}
+    for row in connection.execute(
+        "SELECT conference_id, original_start_utc, status, start_utc, duration_seconds, sequence"
+        f" FROM occurrence_overrides WHERE conference_id IN ({slots})"
+        " ORDER BY conference_id, original_start_utc",
+        ids,
+    ):
+        overrides[row[0]].append(row[1:])
+    return [
+        _conference(row, participants[row[0]], extensions[row[0]], overrides[row[0]])
+        for row in rows
+    ]
 
 
 def _participant(row: tuple[object, ...]) -> Participant:
@@ -201,12 +241,15 @@ def _participant(row: tuple[object, ...]) -> Participant:
 
 
 def _conference(
-    row: tuple[object, ...], participants: list[Participant], extensions: list[tuple[str, int]]
+    row: tuple[object, ...],
+    participants: list[Participant],
+    extensions: list[tuple[str, int]],
+    overrides: list[tuple[object, ...]],
 ) -> Conference:
     (
         conference_id, uid, title, description, location, organizer, reply_to, start_text,
         timezone, duration_seconds, lead_seconds, rrule, exdates, number, external_number,
-        guest_pin, moderator_pin, sequence, status, options, mailed,
+        guest_pin, moderator_pin, sequence, status, options, mailed, series_sequence,
     ) = row  # fmt: skip
     zone = ZoneInfo(str(timezone))
     return Conference(
@@ -233,6 +276,19 @@ def _conference(
         mailed=bool(mailed),
         participants=participants,
         extensions={codec.local(text, zone): codec.duration(extra) for text, extra in extensions},
+        overrides=[_override(values, zone) for values in overrides],
+        series_sequence=int(series_sequence),
+    )
+
+
+def _override(values: tuple[object, ...], zone: ZoneInfo) -> OccurrenceOverride:
+    original_text, status, start_text, duration_seconds, sequence = values
+    return OccurrenceOverride(
+        original_start=codec.local(str(original_text), zone),
+        status=OverrideStatus(status),
+        start=None if start_text is None else codec.local(str(start_text), zone),
+        duration=None if duration_seconds is None else codec.duration(int(duration_seconds)),
+        sequence=int(sequence),
     )
 
 

@@ -260,6 +260,28 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )) WHERE name = 'participants'
         """,
     ),
+    (
+        # Sittings of a series cancelled or moved one by one (fs_conf.sittings), keyed by where
+        # the series puts them (their iCalendar RECURRENCE-ID). A moved sitting has its own
+        # start and duration; a cancelled one has neither.
+        """
+        CREATE TABLE occurrence_overrides (
+            conference_id INTEGER NOT NULL REFERENCES conferences (id) ON DELETE CASCADE,
+            original_start_utc TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('cancelled', 'moved')),
+            start_utc TEXT,
+            duration_seconds INTEGER,
+            sequence INTEGER NOT NULL,
+            PRIMARY KEY (conference_id, original_start_utc),
+            CHECK ((status = 'moved') = (start_utc IS NOT NULL AND duration_seconds IS NOT NULL))
+        )
+        """,
+        # The SEQUENCE of the last change to the whole series. Every change mailed so far was
+        # one (single sittings could not be changed before this step), so it starts as the
+        # SEQUENCE itself.
+        "ALTER TABLE conferences ADD COLUMN series_sequence INTEGER NOT NULL DEFAULT 0",
+        "UPDATE conferences SET series_sequence = sequence",
+    ),
 )
 """Each step is a tuple of single SQL statements, run in one transaction with its version bump."""
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import schema_v4_rows
 
 from fs_conf.model import Attendance, Conference, Participant, Role, RoomState
 from fs_conf.store import MIGRATIONS, SCHEMA_VERSION, Callout, Mailing, Recipient, Store, open_store
@@ -51,13 +52,15 @@ def fill_version_3(path: Path) -> int:
     used, whose participant was removed after the scheduler called them."""
     database = old_database(path)
     store = Store(database, clock=lambda: NOW)
-    first = store.add_conference(conference("a", 3))
-    second = store.add_conference(conference("b", 2))
+    # conferences as version 3 writes them: the store's own code writes the newest schema
+    with database.transaction() as connection:
+        first = schema_v4_rows.insert_conference(connection, conference("a", 3), NOW)
+        second = schema_v4_rows.insert_conference(connection, conference("b", 2), NOW)
     highest = second.participants[-1]
     store.mark_task_done(second.id, START, f"callout:{highest.id}")
-    second.participants.remove(highest)
-    store.save_conference(second)
-    store.add_extension(first.id, START, 15)
+    with database.transaction() as connection:
+        schema_v4_rows.remove_participant(connection, highest.id)
+        schema_v4_rows.add_extension(connection, first.id, START, timedelta(minutes=15))
     attended = store.record_join(
         Attendance(first.id, START, "uuid-1", "101", Role.PARTICIPANT, NOW, first.participants[1].id)
     )
@@ -99,13 +102,16 @@ def test_version_3_is_rebuilt_keeping_every_row(tmp_path: Path) -> None:
     assert all(before[name] for name in ("conferences", "participants", "attendance", "outbox", "callouts"))
     assert "AUTOINCREMENT" not in schema_sql(path, "participants")
 
-    open_store(path).close()
+    # step 4 alone: later steps add tables and columns of their own
+    database = old_database(path)
+    assert migrate(database, MIGRATIONS[: VERSION_BEFORE + 1]) == VERSION_BEFORE + 1
+    database.close()
 
     assert tables(path) == before
     for table in ("conferences", "participants"):
         assert "AUTOINCREMENT" in schema_sql(path, table)
     with sqlite3.connect(path) as raw:
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 4
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == VERSION_BEFORE + 1 <= SCHEMA_VERSION
         assert raw.execute("PRAGMA foreign_key_check").fetchall() == []
         indexes = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"conferences_number", "conferences_external_number", "participants_conference"} <= indexes
