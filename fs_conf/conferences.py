@@ -16,6 +16,11 @@ Decisions a PBX admin would expect:
 - Changing only the time zone keeps the wall time (10:00 stays 10:00, now in the new zone).
 - SEQUENCE grows only when a field that mails or calendar entries show changes
   (`mailed_view`) and invitations already went out.
+- One sitting of a series can be cancelled or moved on its own (`change_sitting`, rules in
+  fs_conf.sittings); that raises the SEQUENCE but not `series_sequence`, so the scheduler
+  mails only that sitting's change. `--exdate` cancels a sitting in the same way. Changing
+  when the series happens (start, time zone, recurrence) drops every such change, as
+  Outlook does: the sittings the new rule makes are new sittings.
 - PINs are never changed by an update (new participants get new PINs), with one exception:
   a participant promoted to moderator whose PIN is shorter than `pins.moderator_length`
   gets a new PIN of that length, because a PIN that grants moderator rights must be as hard
@@ -44,13 +49,15 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from fs_conf import participants as participant_rules
-from fs_conf import pins, schedule
+from fs_conf import pins, schedule, sittings
 from fs_conf.config import Config
 from fs_conf.errors import NotFoundError, ValidationError
 from fs_conf.model import (
     Conference,
     ConferenceStatus,
     Occurrence,
+    OccurrenceOverride,
+    OverrideStatus,
     Participant,
     Role,
     RoomOptions,
@@ -60,8 +67,6 @@ from fs_conf.store import OrganizerMemory, Store
 
 log = logging.getLogger(__name__)
 
-PAST_SLACK = timedelta(minutes=1)
-"""How far in the past a one-off start may lie: typing the current minute must work."""
 MAX_LEAD = timedelta(hours=24)
 """The longest dial-in lead time (as `conference.lead_minutes` in the config)."""
 ROOM_OPTIONS = tuple(f.name for f in dataclasses.fields(RoomOptions))
@@ -114,12 +119,23 @@ class ConferenceChanges:
     remove_participants: list[str] = field(default_factory=list)
     """E-mail addresses or participant ids."""
     add_exdates: list[str] = field(default_factory=list)
-    """Occurrence starts (ISO 8601) to skip."""
+    """Sittings (ISO 8601, as `SittingChanges.occurrence`) to cancel, each on its own."""
     start_muted: bool | None = None
     wait_for_moderator: bool | None = None
     end_with_last_moderator: bool | None = None
     max_members: int | None = None
     announce_names: bool | None = None
+
+
+@dataclass
+class SittingChanges:
+    """A change to one sitting of a series, as typed: `occurrence` names the sitting (see
+    fs_conf.sittings); then `cancel` it, or give it a new `start` and/or `duration_minutes`."""
+
+    occurrence: str
+    cancel: bool = False
+    start: str | None = None
+    duration_minutes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -277,12 +293,79 @@ def update_checked(
         after = _changed(config, before, checked)
         if after.start != before.start or after.rrule != before.rrule:
             _check_not_past(after, now, *(_schedule_change(changes) or ("start", "")))
-        after = _with_pins_after(store, config, after, checked)
-        if before.mailed and mailed_view(after) != mailed_view(before):
-            after.sequence = before.sequence + 1
-        stored = store.save_conference(after)
+        after = _with_pins_after(store, config, after, now, _schedule_change(changes))
+        stored = store.save_conference(_sequenced(before, after))
     log.info("updated conference %s (sequence %d)", stored.id, stored.sequence)
     return stored
+
+
+def check_sitting_changes(changes: SittingChanges, now: datetime) -> SittingChanges:
+    """Every check of a change to one sitting that needs no store; raises ValidationError."""
+    # Only the form of the times: they are read in the conference's time zone later.
+    parse_start(changes.occurrence, ZoneInfo("UTC"), now, "occurrence")
+    if changes.cancel:
+        return changes
+    if changes.start is None and changes.duration_minutes is None:
+        raise ValidationError(
+            "occurrence",
+            changes.occurrence,
+            "say what changes for this sitting: --start and/or --duration",
+        )
+    if changes.start is not None:
+        parse_start(changes.start, ZoneInfo("UTC"), now)
+    if changes.duration_minutes is not None:
+        _duration(changes.duration_minutes)
+    return changes
+
+
+def change_sitting(
+    store: Store, config: Config, conference_id: int, changes: SittingChanges, now: datetime
+) -> Conference:
+    """Cancel or move one sitting of a stored series in one transaction (checked with
+    `check_sitting_changes` first); raises NotFoundError if there is no such conference."""
+    with store.transaction():
+        before = store.get_conference(conference_id)
+        if before.status is ConferenceStatus.CANCELLED:
+            raise ValidationError(
+                "status", before.status.value, "a cancelled conference cannot be changed"
+            )
+        zone = ZoneInfo(before.timezone)
+        named = parse_start(changes.occurrence, zone, now, "occurrence")
+        original = sittings.find_sitting(before, named, "occurrence", changes.occurrence)
+        if changes.cancel:
+            after = sittings.cancel_sitting(before, original, now, "occurrence", changes.occurrence)
+        else:
+            move = _move(changes, zone, now)
+            after = sittings.move_sitting(before, original, move, now, changes.occurrence)
+            moved = ("start", move.start_typed) if move.start else ("duration", move.duration_typed)
+            after = _with_pins_after(store, config, after, now, moved)
+        stored = store.save_conference(_sequenced(before, after)) if after != before else before
+    log.info("conference %s: sitting of %s %s (sequence %d)", stored.id, original.isoformat(),
+             "cancelled" if changes.cancel else "moved", stored.sequence)
+    return stored
+
+
+def _move(changes: SittingChanges, zone: ZoneInfo, now: datetime) -> sittings.Move:
+    start = None if changes.start is None else parse_start(changes.start, zone, now)
+    minutes = changes.duration_minutes
+    return sittings.Move(
+        start=start,
+        duration=None if minutes is None else _duration(minutes),
+        start_typed=changes.start or "",
+        duration_typed=minutes,
+    )
+
+
+def _sequenced(before: Conference, after: Conference) -> Conference:
+    """`after` with the SEQUENCE its mails need: one more when invitations went out and
+    anything they show changed; `series_sequence` too when that was more than single
+    sittings. Overrides new since `before` are marked with the SEQUENCE they go out with."""
+    if before.mailed and mailed_view(after) != mailed_view(before):
+        series = after.series_sequence
+        if series_view(after) != series_view(before):
+            series = before.sequence + 1
+        after = dataclasses.replace(after, sequence=before.sequence + 1, series_sequence=series)
+    return dataclasses.replace(after, overrides=sittings.stamped(before, after))
 
 
 def cancel_conference(store: Store, conference_id: int) -> Conference:
@@ -294,6 +377,7 @@ def cancel_conference(store: Store, conference_id: int) -> Conference:
         conference.status = ConferenceStatus.CANCELLED
         if conference.mailed:
             conference.sequence += 1
+            conference.series_sequence = conference.sequence
         stored = store.save_conference(conference)
     log.info("cancelled conference %s", stored.id)
     return stored
@@ -343,6 +427,7 @@ def conference_json(conference: Conference, now: datetime) -> dict[str, object]:
         "organizer": conference.organizer,
         "reply_to": conference.reply_to,
         "options": dataclasses.asdict(conference.options),
+        "exceptions": [_exception_json(override) for override in conference.overrides],
         "participants": [
             {
                 "id": p.id,
@@ -359,10 +444,27 @@ def conference_json(conference: Conference, now: datetime) -> dict[str, object]:
     }
 
 
+def _exception_json(override: OccurrenceOverride) -> dict[str, object]:
+    """One sitting changed on its own; `start` and `end` are null for a cancelled one."""
+    moved = override.status is OverrideStatus.MOVED and override.start and override.duration
+    return {
+        "original_start": override.original_start.isoformat(),
+        "status": override.status.value,
+        "start": override.start.isoformat() if moved else None,
+        "end": (override.start + override.duration).isoformat() if moved else None,
+    }
+
+
 def mailed_view(conference: Conference) -> tuple[object, ...]:
     """Everything invitations, updates and their calendar entries show (fs_conf.mail): a
-    change to any of it needs a new SEQUENCE. Participants without an e-mail address get
-    no mail and are no calendar attendee; phone numbers and call-outs are shown nowhere."""
+    change to any of it needs a new SEQUENCE."""
+    return (*series_view(conference), sittings.overrides_view(conference))
+
+
+def series_view(conference: Conference) -> tuple[object, ...]:
+    """What mails show of the whole series (all but single sittings' changes). Participants
+    without an e-mail address get no mail and are no calendar attendee; phone numbers and
+    call-outs are shown nowhere."""
     return (
         conference.title,
         conference.description,
@@ -440,8 +542,9 @@ def _changed(config: Config, before: Conference, checked: CheckedChanges) -> Con
     if changes.start is not None:
         after.start = parse_start(changes.start, ZoneInfo(after.timezone), checked.now)
     after.participants = _changed_participants(config, after.participants, checked)
-    after.exdates = _exdates(after, changes.add_exdates, checked.now)
-    return after
+    if (after.start, after.timezone, after.rrule) != (before.start, before.timezone, before.rrule):
+        after.overrides = []
+    return _cancel_sittings(after, changes.add_exdates, checked.now)
 
 
 def _schedule_change(changes: ConferenceChanges) -> tuple[str, object] | None:
@@ -519,31 +622,14 @@ def _find_participant(participants: list[Participant], text: str) -> Participant
     )
 
 
-def _exdates(conference: Conference, added: list[str], now: datetime) -> list[datetime]:
-    """Existing skipped occurrences plus `added`, each of which must be an occurrence."""
-    result = list(conference.exdates)
+def _cancel_sittings(conference: Conference, typed: list[str], now: datetime) -> Conference:
+    """`conference` with the sittings `--exdate` names cancelled, each on its own."""
     zone = ZoneInfo(conference.timezone)
-    for text in added:
+    for text in typed:
         moment = parse_start(text, zone, now, "exdate")
-        if not conference.rrule:
-            raise ValidationError(
-                "exdate", text, "only a recurring conference has occurrences to skip"
-            )
-        window = schedule.occurrences(
-            dataclasses.replace(conference, exdates=[]),
-            moment - timedelta(seconds=1),
-            moment + timedelta(seconds=1),
-        )
-        # Compared in UTC: aware datetimes in a repeated autumn hour never compare equal
-        # across zones, and within one zone they compare by wall time, ignoring `fold`.
-        instant = moment.astimezone(UTC)
-        if not any(occurrence.start.astimezone(UTC) == instant for occurrence in window):
-            raise ValidationError(
-                "exdate", text, "not the start of an occurrence of this conference"
-            )
-        if all(existing.astimezone(UTC) != instant for existing in result):
-            result.append(moment)
-    return sorted(result)
+        original = sittings.find_sitting(conference, moment, "exdate", text)
+        conference = sittings.cancel_sitting(conference, original, now, "exdate", text)
+    return conference
 
 
 def _given(config: Config, specs: list[str], field_name: str) -> list[Given]:
@@ -603,14 +689,18 @@ def _with_pins(store: Store, config: Config, conference: Conference, now: dateti
 
 
 def _with_pins_after(
-    store: Store, config: Config, conference: Conference, checked: CheckedChanges
+    store: Store,
+    config: Config,
+    conference: Conference,
+    now: datetime,
+    moved: tuple[str, object] | None,
 ) -> Conference:
     """As `_with_pins`, after changes: a kept PIN that now clashes was brought into overlap by
-    a change of the schedule, and that change is what the error names."""
+    a change of the schedule, `moved` (the field and the value as typed), which the error
+    names."""
     try:
-        return _with_pins(store, config, conference, checked.now)
+        return _with_pins(store, config, conference, now)
     except pins.PinClash as clash:
-        moved = _schedule_change(checked.changes)
         if moved is None:
             raise
         raise ValidationError(
@@ -643,7 +733,7 @@ def _check_max_members(value: int) -> None:
 def _check_not_past(conference: Conference, now: datetime, field_name: str, typed: object) -> None:
     """A one-off conference may not start in the past; `field_name` and `typed` are the input
     that put its start there (the start itself, or a time zone or recurrence change)."""
-    if conference.rrule or conference.start >= now - PAST_SLACK:
+    if conference.rrule or conference.start >= now - schedule.PAST_SLACK:
         return
     problem = "lies in the past (use `now` for a conference starting now)"
     if field_name != "start":

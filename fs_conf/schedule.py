@@ -13,6 +13,13 @@ An occurrence lasts `duration` plus the extension granted to it (`Conference.ext
 keyed by the occurrence's start). Its join window is [start - lead, end + grace): callers may
 join from exactly `start - lead` and are turned away from exactly `end + grace`.
 
+Single sittings of a series can be changed on their own (`Conference.overrides`, keyed by
+the sitting's original start, its RECURRENCE-ID): a cancelled sitting is left out like an
+EXDATE, a moved one takes place at its own start for its own duration (and join window),
+with `Occurrence.original_start` naming where the series put it. Callers during a cancelled
+sitting's window are told so (`JoinKind.CANCELLED`). A one-off conference has no overrides
+(its start and duration are changed directly).
+
 `ConferenceSchedule` parses one conference's rule once; `OccurrenceIndex` holds many of them
 for the scheduler. Rules are expected to have passed `validate_rrule`, which also rejects
 rules that never produce an occurrence. The validators for the other schedule inputs and
@@ -35,9 +42,18 @@ from dateutil.rrule import rrule as DateutilRule
 from dateutil.rrule import rrulestr
 
 from fs_conf.errors import ValidationError
-from fs_conf.model import Conference, ConferenceStatus, Occurrence
+from fs_conf.model import (
+    Conference,
+    ConferenceStatus,
+    Occurrence,
+    OccurrenceOverride,
+    OverrideStatus,
+)
 
 MAX_DURATION = timedelta(hours=24)
+PAST_SLACK = timedelta(minutes=1)
+"""How far in the past a start may be typed (a one-off's, a moved sitting's): typing the
+current minute must work."""
 
 _FREQS = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY")
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -87,12 +103,16 @@ class JoinKind(StrEnum):
     TOO_EARLY = "too_early"
     OPEN = "open"
     ENDED = "ended"
+    CANCELLED = "cancelled"
+    """Now falls in the join window of a sitting cancelled on its own, and no other is open."""
 
 
 @dataclass(frozen=True)
 class JoinState:
     """Whether a caller may join now: `opens_at` is set when too early, `occurrence` is the one
-    open now, or (when too early) the one that opens next."""
+    open now, or (when too early) the one that opens next. For a cancelled sitting,
+    `occurrence` is that sitting as it would have been and `opens_at` when the next one
+    opens (None: no other comes)."""
 
     kind: JoinKind
     opens_at: datetime | None = None
@@ -578,10 +598,22 @@ class ConferenceSchedule:
         self.cancelled = conference.status is ConferenceStatus.CANCELLED
         self.lead = conference.lead
         self._duration = conference.duration
-        self._exdates = frozenset(_instant(moment, zone) for moment in conference.exdates)
+        overrides = conference.overrides if conference.rrule else []
+        self._cancelled_starts = sorted(
+            _instant(o.original_start, zone) for o in overrides if o.status is OverrideStatus.CANCELLED
+        )
+        self._moved = _moved_sittings(overrides, zone)
+        """New UTC start -> (duration, original UTC start) of each moved sitting."""
+        self._moved_starts = sorted(self._moved)
+        # Rule starts left out: EXDATEs, and the original places of cancelled and moved sittings.
+        self._skipped = frozenset(
+            [*(_instant(moment, zone) for moment in conference.exdates),
+             *(_instant(o.original_start, zone) for o in overrides)]
+        )
         self._extensions = {_instant(key, zone): value for key, value in conference.extensions.items()}
         longest = max((value for value in self._extensions.values()), default=timedelta(0))
-        self.span = conference.duration + max(longest, timedelta(0))
+        lengths = [conference.duration, *(length for length, _ in self._moved.values())]
+        self.span = max(lengths) + max(longest, timedelta(0))
         """The longest any occurrence lasts (duration plus the largest extension)."""
         self._rule: _PeriodicRule | _CalendarRule | None = None
         self._until: datetime | None = None
@@ -596,6 +628,8 @@ class ConferenceSchedule:
             self._rule = _compile_rule(parts, self._dtstart)
             self._until = _until_instant(parts.get("UNTIL"), zone)
             self.first = _localize(self._dtstart, zone)
+        self._earliest = min([self.first, *self._moved_starts[:1]])
+        """No occurrence starts before this instant (a sitting may be moved before DTSTART)."""
 
     @property
     def is_recurring(self) -> bool:
@@ -604,13 +638,46 @@ class ConferenceSchedule:
     def occurrence(self, start: datetime) -> Occurrence:
         """The occurrence beginning at instant `start` (with its extension, if any)."""
         start = _utc(start, "start")
+        moved = self._moved.get(start)
+        original = None if moved is None else _in_zone(moved[1], self.zone, self._zone_epoch)
         return Occurrence(_in_zone(start, self.zone, self._zone_epoch),
-                          _in_zone(self._end(start), self.zone, self._zone_epoch))
+                          _in_zone(self._end(start), self.zone, self._zone_epoch), original)
 
     def _end(self, start: datetime) -> datetime:
+        moved = self._moved.get(start) if self._moved else None
+        end = start + (self._duration if moved is None else moved[0])
         if self._extensions:
-            return start + self._duration + self._extensions.get(start, _ZERO)
-        return start + self._duration
+            return end + self._extensions.get(start, _ZERO)
+        return end
+
+    def sitting(self, original_start: datetime) -> Occurrence:
+        """The sitting the series puts at `original_start`, as it takes place: a moved one at
+        its new time (with `original_start` set), a cancelled one as it would have been."""
+        original = _utc(original_start, "original_start")
+        for start, (_, moved_from) in self._moved.items():
+            if moved_from == original:
+                return self.occurrence(start)
+        if original in self._cancelled_starts:
+            return Occurrence(_in_zone(original, self.zone, self._zone_epoch),
+                              _in_zone(original + self._duration, self.zone, self._zone_epoch))
+        return self.occurrence(original)
+
+    def moved_sittings(self) -> list[Occurrence]:
+        """The sittings moved on their own, in order of their original start."""
+        moved = sorted(self._moved.items(), key=lambda item: item[1][1])
+        return [self.occurrence(start) for start, _ in moved]
+
+    def cancelled_starts(self) -> list[datetime]:
+        """The original starts of the sittings cancelled on their own, in order."""
+        return [_in_zone(start, self.zone, self._zone_epoch) for start in self._cancelled_starts]
+
+    def cancelled_sitting(self, now: datetime, grace: timedelta) -> Occurrence | None:
+        """The sitting cancelled on its own whose join window holds `now`, if any."""
+        moment = _utc(now, "now")
+        for start in self._cancelled_starts:
+            if start - self.lead <= moment < start + self._duration + grace:
+                return self.sitting(start)
+        return None
 
     def starts(self, start: datetime, end: datetime) -> list[datetime]:
         """UTC instants at which occurrences begin, for those beginning in [start, end)."""
@@ -628,8 +695,11 @@ class ConferenceSchedule:
         """Append the occurrences beginning at `starts` to `found` (and their UTC starts to
         `keys`), leaving out those that ended by `after`."""
         to_local, epoch = self.zone.fromutc, self._zone_epoch  # _in_zone, inlined
-        duration, extensions = self._duration, self._extensions
+        duration, extensions, moved = self._duration, self._extensions, self._moved
         for start in starts:
+            if moved and start in moved:
+                self._moved_occurrence(start, after, found, keys)
+                continue
             end = start + duration
             if extensions:
                 end += extensions.get(start, _ZERO)
@@ -638,6 +708,15 @@ class ConferenceSchedule:
                                         to_local(epoch + (end - _EPOCH_UTC))))
                 if keys is not None:
                     keys.append(start)
+
+    def _moved_occurrence(self, start: datetime, after: datetime | None, found: list[Occurrence],
+                          keys: list[datetime] | None) -> None:
+        """`_occurrences` for one moved sitting (kept out of its loop, which is hot)."""
+        occurrence = self.occurrence(start)
+        if after is None or occurrence.end > after:
+            found.append(occurrence)
+            if keys is not None:
+                keys.append(start)
 
     def next_start(self, after: datetime, inclusive: bool = False) -> datetime | None:
         """The first start after `after` (or at it, when `inclusive`), as a UTC instant."""
@@ -653,6 +732,19 @@ class ConferenceSchedule:
             low, step = high, step * 2
         return None
 
+    def previous_start(self, before: datetime) -> datetime | None:
+        """The last start before `before`, as a UTC instant (None: none starts earlier)."""
+        moment = _utc(before, "before")
+        step = timedelta(days=1)
+        while True:
+            low = _shift(moment, -step)
+            starts = self._starts(low, moment)
+            if starts:
+                return starts[-1]
+            if low <= self._earliest or step > _SEARCH_LIMIT:
+                return None
+            step *= 2
+
     def _starts(self, low: datetime, high: datetime, walls: _Walls | None = None) -> list[datetime]:
         kept = self._kept
         if kept is not None and kept[0] <= low and high <= kept[1]:
@@ -666,24 +758,34 @@ class ConferenceSchedule:
         return starts[:bisect.bisect_left(starts, high)]
 
     def _compute(self, low: datetime, high: datetime, walls: _Walls | None = None) -> list[datetime]:
-        if self.cancelled or high <= self.first or low >= high:
+        if self.cancelled or high <= self._earliest or low >= high:
             return []
         if self._rule is None:
             first = self.first
-            return [first] if low <= first < high and first not in self._exdates else []
+            return [first] if low <= first < high and first not in self._skipped else []
         bound = self.last_start
         if bound is not None and low > bound:
             return []
-        zone, until, exdates = self.zone, self._until, self._exdates
+        found = self._rule_starts(low, high, walls)
+        if self._moved_starts:
+            moved = self._moved_starts
+            found = sorted([*found, *moved[bisect.bisect_left(moved, low):bisect.bisect_left(moved, high)]])
+        return found
+
+    def _rule_starts(self, low: datetime, high: datetime, walls: _Walls | None) -> list[datetime]:
+        """The rule's starts in [low, high) that take place where the rule puts them."""
+        rule = self._rule
+        assert rule is not None
+        zone, until, exdates = self.zone, self._until, self._skipped
         bounds = None if walls is None else walls.get((zone, low, high))
         if bounds is None:
             slack = self._slack(low, high)
             bounds = (_shift(_wall(low, zone), -slack), _shift(_wall(high, zone), slack))
             if walls is not None:
                 walls[(zone, low, high)] = bounds
-        candidates = self._rule.between(*bounds)
+        candidates = rule.between(*bounds)
         assert self._dtstart is not None
-        if not self._rule.synchronised and low <= self.first < high:
+        if not rule.synchronised and low <= self.first < high:
             candidates.insert(0, self._dtstart)
         found: list[datetime] = []
         in_order = True
@@ -727,7 +829,21 @@ class ConferenceSchedule:
             bounds.append(_localize(last, self.zone) + _SLACK)
         elif self._rule.count is not None:
             bounds.append(self.first)
-        return max(min(bounds), self.first) if bounds else None
+        if not bounds:
+            return None
+        # a sitting may be moved past the series' last one
+        return max([min(bounds), self.first, *self._moved_starts[-1:]])
+
+
+def _moved_sittings(overrides: list[OccurrenceOverride],
+                    zone: ZoneInfo) -> dict[datetime, tuple[timedelta, datetime]]:
+    """New UTC start -> (duration, original UTC start) of each moved sitting in `overrides`."""
+    moved = {}
+    for override in overrides:
+        if (override.status is OverrideStatus.MOVED and override.start is not None
+                and override.duration is not None):
+            moved[_instant(override.start, zone)] = (override.duration, _instant(override.original_start, zone))
+    return moved
 
 
 # --- questions about one conference -----------------------------------------------------
@@ -736,6 +852,24 @@ class ConferenceSchedule:
 def occurrences(conf: Conference, start: datetime, end: datetime) -> list[Occurrence]:
     """Every occurrence of `conf` overlapping [start, end); none for a cancelled conference."""
     return ConferenceSchedule(conf).occurrences(start, end)
+
+
+def sitting(conf: Conference, original_start: datetime) -> Occurrence:
+    """The sitting of series `conf` that the rule puts at `original_start`, as it takes place
+    (see `ConferenceSchedule.sitting`)."""
+    return ConferenceSchedule(conf).sitting(original_start)
+
+
+def moved_sittings(conf: Conference) -> list[Occurrence]:
+    """The sittings of series `conf` moved on their own, in order of their original start,
+    each with `original_start` set (iCalendar: one VEVENT with RECURRENCE-ID each)."""
+    return ConferenceSchedule(conf).moved_sittings()
+
+
+def cancelled_sittings(conf: Conference) -> list[datetime]:
+    """The original starts of the sittings of series `conf` cancelled on their own, in order
+    (iCalendar: EXDATEs of the series)."""
+    return ConferenceSchedule(conf).cancelled_starts()
 
 
 def next_occurrence(conf: Conference, now: datetime) -> Occurrence | None:
@@ -753,7 +887,8 @@ def join_state(conf: Conference, now: datetime, grace: timedelta) -> JoinState:
 
     The window of an occurrence is [start - lead, end + grace). Where windows of two
     occurrences overlap, the running occurrence wins, then the one about to start, then the
-    one in its grace time.
+    one in its grace time. In the window of a sitting cancelled on its own, with none open,
+    it is CANCELLED (a moved sitting has its window at its new time).
     """
     schedule = ConferenceSchedule(conf)
     if schedule.cancelled:
@@ -764,6 +899,10 @@ def join_state(conf: Conference, now: datetime, grace: timedelta) -> JoinState:
     if candidates:
         return JoinState(JoinKind.OPEN, occurrence=_preferred(candidates, moment))
     upcoming = schedule.next_start(_shift(moment, lead))
+    cancelled = schedule.cancelled_sitting(moment, grace)
+    if cancelled is not None:
+        opens_at = None if upcoming is None else (upcoming - lead).astimezone(schedule.zone)
+        return JoinState(JoinKind.CANCELLED, opens_at=opens_at, occurrence=cancelled)
     if upcoming is None:
         return JoinState(JoinKind.ENDED)
     return JoinState(
@@ -869,7 +1008,7 @@ class OccurrenceIndex:
             return
         singles = sorted(
             (schedule for schedule in self._schedules.values()
-             if not schedule.is_recurring and not schedule.cancelled and schedule.first not in schedule._exdates),
+             if not schedule.is_recurring and not schedule.cancelled and schedule.first not in schedule._skipped),
             key=attrgetter("first"),
         )
         self._single_times = [schedule.first for schedule in singles]

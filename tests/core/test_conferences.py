@@ -24,7 +24,7 @@ from fs_conf.conferences import (
 )
 from fs_conf.config import ConferenceDefaults, Config, NumbersConfig, PinsConfig
 from fs_conf.errors import NotFoundError, ValidationError
-from fs_conf.model import ConferenceStatus, Role, RoomOptions
+from fs_conf.model import ConferenceStatus, OverrideStatus, Role, RoomOptions
 from fs_conf.scheduler.plan import invited, mailing_needed, plan_mailing
 from fs_conf.store import Mailing, Store, open_store
 
@@ -235,8 +235,9 @@ def test_json_has_exactly_the_documented_keys(store: Store, config: Config) -> N
     assert list(data) == [
         "id", "title", "number", "external_number", "guest_pin", "moderator_pin", "uid",
         "sequence", "start", "end", "next_start", "next_end", "timezone", "rrule", "status",
-        "organizer", "reply_to", "options", "participants",
+        "organizer", "reply_to", "options", "exceptions", "participants",
     ]  # fmt: skip
+    assert data["exceptions"] == []
     assert data["start"] == data["next_start"] == "2030-03-04T10:00:00+01:00"
     assert data["end"] == data["next_end"] == "2030-03-04T11:00:00+01:00"
     assert data["options"] == {
@@ -494,7 +495,11 @@ def test_exdates_must_be_occurrences(store: Store, config: Config) -> None:
     conference = create(store, config, rrule="FREQ=WEEKLY;BYDAY=MO")
     skip = ConferenceChanges(add_exdates=["2030-03-11T10:00"])
     updated = update_conference(store, config, conference.id, skip, NOW)
-    assert updated.exdates == [datetime(2030, 3, 11, 10, 0, tzinfo=BERLIN)]
+    # --exdate cancels the sitting on its own (fs_conf.sittings), the series keeps no EXDATE
+    assert updated.exdates == []
+    assert [(o.original_start, o.status) for o in updated.overrides] == [
+        (datetime(2030, 3, 11, 10, 0, tzinfo=BERLIN), OverrideStatus.CANCELLED)
+    ]
     with pytest.raises(ValidationError) as error:
         update_conference(
             store, config, conference.id, ConferenceChanges(add_exdates=["2030-03-12T10:00"]), NOW
@@ -508,9 +513,10 @@ def test_exdate_given_with_an_offset_matches_the_occurrence_in_utc(
     conference = create(store, config, rrule="FREQ=WEEKLY;BYDAY=MO")
     same_instant = ConferenceChanges(add_exdates=["2030-03-11T09:00:00+00:00"])
     updated = update_conference(store, config, conference.id, same_instant, NOW)
-    assert [d.astimezone(UTC) for d in updated.exdates] == [datetime(2030, 3, 11, 9, 0, tzinfo=UTC)]
+    cancelled = [o.original_start.astimezone(UTC) for o in updated.overrides]
+    assert cancelled == [datetime(2030, 3, 11, 9, 0, tzinfo=UTC)]
     again = ConferenceChanges(add_exdates=["2030-03-11T10:00"])
-    assert len(update_conference(store, config, conference.id, again, NOW).exdates) == 1
+    assert len(update_conference(store, config, conference.id, again, NOW).overrides) == 1
 
 
 @pytest.mark.parametrize(
