@@ -13,6 +13,7 @@ nothing is written in either case. Fields are shown as the flag the user typed.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -34,9 +35,12 @@ from fs_conf.conferences import (
     ConferenceChanges,
     ConferenceRequest,
     Remembered,
+    SittingChanges,
     cancel_conference,
+    change_sitting,
     check_changes,
     check_request,
+    check_sitting_changes,
     conference_json,
     create_checked,
     current_occurrence,
@@ -44,7 +48,7 @@ from fs_conf.conferences import (
     update_checked,
 )
 from fs_conf.errors import FsConfError, ValidationError
-from fs_conf.model import Conference, Role, RoomOptions
+from fs_conf.model import Conference, OverrideStatus, Role, RoomOptions
 from fs_conf.participants import validate_email
 from fs_conf.room_commands import register_room_commands
 from fs_conf.scheduler.mailing import Mailer
@@ -70,6 +74,7 @@ FLAG_OF_FIELD = {
         "add_participant",
         "remove_participant",
         "exdate",
+        "occurrence",
         "max_members",
     )
 }
@@ -173,12 +178,22 @@ def register_conference_commands(groups: CommandGroups) -> None:
         action="append",
         default=[],
         metavar="ISO8601",
-        help="skip the occurrence starting then",
+        help="cancel the sitting starting then (as `cancel ID --occurrence`; repeat)",
+    )
+    update.add_argument(
+        "--occurrence",
+        metavar="ISO8601",
+        help="change only the sitting of the series starting then: with --start and/or --duration",
     )
     add_json(update)
 
     cancel = add_command(groups.conference, "cancel", _cancel, "cancel a conference")
     cancel.add_argument("id", metavar="ID", type=conference_id)
+    cancel.add_argument(
+        "--occurrence",
+        metavar="ISO8601",
+        help="cancel only the sitting of the series starting then",
+    )
     add_json(cancel)
 
 
@@ -322,6 +337,17 @@ def _update(invocation: Invocation) -> int:
         max_members=args.max_members,
         announce_names=args.announce_names,
     )
+    if args.occurrence is not None:
+        series = dataclasses.replace(changes, start=None, duration_minutes=None)
+        if series != ConferenceChanges():
+            raise ValidationError(
+                "occurrence",
+                args.occurrence,
+                "changes one sitting: only --start and --duration go with it"
+                " (change the whole series without --occurrence)",
+            )
+        sitting = SittingChanges(args.occurrence, start=args.start, duration_minutes=args.duration)
+        return _change_sitting(invocation, sitting, "Changed")
     if changes == ConferenceChanges():
         raise UsageError(f"{PROG} conference update: nothing to change (see --help)")
     checked = check_changes(invocation.config, changes, invocation.now())
@@ -331,8 +357,21 @@ def _update(invocation: Invocation) -> int:
 
 
 def _cancel(invocation: Invocation) -> int:
+    if invocation.args.occurrence is not None:
+        return _change_sitting(invocation, SittingChanges(invocation.args.occurrence, cancel=True), "Cancelled")
     conference = cancel_conference(invocation.store, invocation.args.id)
     _print_conference(invocation, conference, "Cancelled conference")
+    return 0
+
+
+def _change_sitting(invocation: Invocation, changes: SittingChanges, verb: str) -> int:
+    # checked before the store is opened: bad input must not even create the database file
+    checked = check_sitting_changes(changes, invocation.now())
+    conference = change_sitting(
+        invocation.store, invocation.config, invocation.args.id, checked, invocation.now()
+    )
+    heading = f"{verb} the sitting of {changes.occurrence} in conference"
+    _print_conference(invocation, conference, heading)
     return 0
 
 
@@ -370,6 +409,7 @@ def format_conference(
     ):
         if value:
             lines.append(f"  {label + ':':<14} {value}")
+    lines.extend(format_exceptions(conference))
     lines.append(f"  Room:          {format_options(conference.options)}")
     lines.append(f"  Status:        {conference.status.value} (sequence {conference.sequence})")
     lines.append(f"  UID:           {conference.uid}")
@@ -388,6 +428,18 @@ def format_conference(
             f"    {participant.id}: {participant.name}{contact} - {details} [{participant.status.value}]"
         )
     return "\n".join(lines)
+
+
+def format_exceptions(conference: Conference) -> list[str]:
+    """The sittings cancelled or moved on their own, one line each (none: no lines)."""
+    lines = ["  Exceptions:"] if conference.overrides else []
+    for override in conference.overrides:
+        change = "cancelled"
+        if override.status is OverrideStatus.MOVED and override.start and override.duration:
+            end = override.start + override.duration
+            change = f"moved to {_when(override.start)} - {end:%H:%M}"
+        lines.append(f"    {_when(override.original_start)}: {change}")
+    return lines
 
 
 def format_options(options: RoomOptions) -> str:
