@@ -12,7 +12,9 @@ as failed, so nothing half-built is ever sent and the other recipients' mails st
 PINs are blanked out of that reason: a template error can quote a value it looked up.
 
 Which calendar data each kind carries:
-- invitation, update (no occurrence): METHOD:REQUEST for the series (RRULE, EXDATE).
+- invitation, update (no occurrence): METHOD:REQUEST for the series (RRULE, EXDATE), its
+  sittings cancelled on their own as EXDATEs and each one moved on its own as a VEVENT with
+  RECURRENCE-ID, so a client that gets only the latest mail shows every sitting right.
 - update / cancellation with `occurrence` of a recurring conference: that occurrence only,
   with RECURRENCE-ID (`original_start` when the occurrence was moved, else its start).
 - cancellation (no occurrence): METHOD:CANCEL, STATUS:CANCELLED for the whole series.
@@ -55,7 +57,7 @@ from fs_conf.mail.samples import (
     sample_occurrence,
 )
 from fs_conf.model import Attendance, Conference, Occurrence, Participant, Role
-from fs_conf.schedule import describe_rrule
+from fs_conf.schedule import cancelled_sittings, describe_rrule, moved_sittings
 from fs_conf.store import OutgoingMail, outbox_key
 
 
@@ -232,6 +234,7 @@ class _Composer:
         conf = self.conf
         replies = reply_address(conf, self.config)
         organizer = person(conf.organizer, replies)
+        cancelled = self.kind is MailKind.CANCELLATION
         return EventSpec(
             uid=conf.uid,
             sequence=conf.sequence,
@@ -249,10 +252,12 @@ class _Composer:
                 if p.email
             ],
             rrule=conf.rrule,
-            exdates=conf.exdates,
+            exdates=[*conf.exdates, *cancelled_sittings(conf)],
             recurrence_id=self.recurrence_id,
+            # a cancelled series takes its exceptions with it (one UID): the series alone
+            moved=moved_sittings(conf) if self.recurrence_id is None and not cancelled else (),
             url=conference_url(self.config.web.public_url, conf),
-            cancelled=self.kind is MailKind.CANCELLATION,
+            cancelled=cancelled,
         )
 
 

@@ -24,6 +24,7 @@ from icalendar.parser import Contentline
 
 from fs_conf import __version__
 from fs_conf.errors import ValidationError
+from fs_conf.model import Occurrence
 
 PRODID = f"-//fs_conf//fs_conf {__version__}//EN"
 UTC_NAMES = frozenset(
@@ -46,7 +47,10 @@ class Attendee:
 
 @dataclass(frozen=True)
 class EventSpec:
-    """One VEVENT to send. `recurrence_id` set: the message concerns that occurrence only."""
+    """One VEVENT to send. `recurrence_id` set: the message concerns that occurrence only.
+    `moved`: sittings of the series moved on their own, each sent as a VEVENT of its own
+    beside the series (same UID, RECURRENCE-ID its `original_start`), as Outlook and Google
+    send exceptions; cancelled ones are in `exdates`."""
 
     uid: str
     sequence: int
@@ -62,6 +66,7 @@ class EventSpec:
     rrule: str | None = None
     exdates: Sequence[datetime] = ()
     recurrence_id: datetime | None = None
+    moved: Sequence[Occurrence] = ()
     url: str = ""
     cancelled: bool = False
     alarm_minutes: int = 15
@@ -86,6 +91,11 @@ def build_calendar(event: EventSpec, timezone: icalendar.Timezone | None) -> byt
     if timezone is not None:
         cal.add_component(timezone)
     cal.add_component(_vevent(event, ZoneInfo(event.timezone), timezone is None))
+    for sitting in event.moved:
+        instance = replace(
+            event, start=sitting.start, end=sitting.end, recurrence_id=sitting.original_start, moved=()
+        )
+        cal.add_component(_vevent(instance, ZoneInfo(event.timezone), timezone is None))
     return cal.to_ical()
 
 
