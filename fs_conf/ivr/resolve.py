@@ -162,6 +162,8 @@ def window(
     if conference.status is ConferenceStatus.CANCELLED:
         return Window(Refusal.CANCELLED, JoinState(JoinKind.ENDED))
     state = join_state(conference, now, grace)
+    if state.kind is JoinKind.CANCELLED:  # this sitting alone was cancelled
+        return Window(Refusal.CANCELLED, state)
     if state.kind is JoinKind.TOO_EARLY:
         return Window(Refusal.TOO_EARLY, state)
     if state.kind is JoinKind.ENDED:
