@@ -39,6 +39,7 @@ def serve(config: Config) -> None:
         transport_from_config(config.mail),
         rooms=server.rooms,
     )
+    server.rooms.on_schedule_change(scheduler.wake)
     runner = None
     try:
         server.start()

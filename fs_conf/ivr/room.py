@@ -107,6 +107,7 @@ class RoomController:
             "stop-recording": self._on_recording_stopped,
             "conference-destroy": self._on_destroy,
         }
+        self._schedule_listeners: list[Callable[[], None]] = []
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -118,6 +119,16 @@ class RoomController:
 
     def stop(self) -> None:
         self._esl.unregister_handle(MAINTENANCE, self._on_event)
+
+    def on_schedule_change(self, listener: Callable[[], None]) -> None:
+        """Call `listener` whenever a sitting's end moves (`*6`) or comes early (`*9`), so a
+        scheduler in the same process plans again at once: it must warn at the new time, or
+        mail the attendance report now (fs_conf.serve wires the scheduler's `wake`)."""
+        self._schedule_listeners.append(listener)
+
+    def _schedule_changed(self) -> None:
+        for listener in self._schedule_listeners:
+            listener()
 
     def reconcile(self) -> None:
         """Bring stored locks and recordings in line with the rooms FreeSWITCH really has."""
@@ -150,6 +161,7 @@ class RoomController:
         room = room_name(conference.id)
         if occurrence is not None:
             self._store.end_occurrence(conference.id, occurrence.start)
+            self._schedule_changed()
         with self._locks[conference.id]:
             state = self._load(conference)
             if state.recording:
@@ -303,6 +315,7 @@ class RoomController:
             return
         minutes = self._config.conference.extend_minutes
         total = self._store.add_extension(press.conference.id, occurrence.start, minutes)
+        self._schedule_changed()
         log.info(
             "conference %s: occurrence %s extended by %s min, now ends %s",
             press.conference.id,

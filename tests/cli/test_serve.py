@@ -12,9 +12,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import gevent
+import pytest
 
 from fs_conf.config import SocketConfig
 from fs_conf.model import Conference
+from fs_conf.scheduler import Scheduler
 from fs_conf.serve import serve
 from fs_conf.sim import SimConfig, Simulator
 from fs_conf.store import open_store
@@ -119,3 +121,42 @@ def test_fs_conf_serve_mails_invitations_and_takes_calls(tmp_path: Path) -> None
             process.wait()
         sim.stop()
     assert pin not in (process.stderr.read() if process.stderr else "")
+
+
+def test_serve_wakes_its_scheduler_when_a_moderator_extends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`*6` moves the end: the scheduler in the same process must plan again at once (it
+    warns before the new end), not at its next safety check."""
+    woken: list[bool] = []
+    monkeypatch.setattr(Scheduler, "wake", lambda self: woken.append(True))
+    port = free_port()
+    dialplan = write_dialplan(tmp_path / "dialplan", port)
+    sim = Simulator(
+        SimConfig(dialplan=dialplan, conference_config=SHIPPED_CONFERENCE, time_scale=TIME_SCALE)
+    ).start()
+    try:
+        config = test_config(
+            tmp_path, sim.esl_address, sim.password,
+            freeswitch={"socket": SocketConfig("127.0.0.1", port)},
+        )
+        with open_store(config.database) as store:
+            store.add_conference(Conference(
+                title="Now", start=datetime.now(UTC), timezone="UTC",
+                duration=timedelta(hours=1), number="3400", guest_pin=GUEST_PIN,
+                moderator_pin=MODERATOR_PIN, uid="now@test",
+            ))
+        server = gevent.spawn(serve, config)
+        wait_until(lambda: listening(port))
+        call = sim.call("3400", caller_id="1001")
+        call.wait_heard("conference/conf-pin.wav")
+        call.press(MODERATOR_PIN + "#")
+        call.wait_member()
+        woken.clear()
+        call.press("*6")
+        wait_until(lambda: woken == [True])
+        os.kill(os.getpid(), signal.SIGTERM)
+        server.join(timeout=10)
+        assert server.successful()
+    finally:
+        sim.stop()

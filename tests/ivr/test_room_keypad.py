@@ -268,10 +268,13 @@ def test_extend_stores_the_extension_and_tells_the_room(
     board: Board, room: tuple[Call, Call, Call]
 ) -> None:
     moderator, first, second = room
+    woken: list[bool] = []
+    board.controller.on_schedule_change(lambda: woken.append(True))
     moderator.press("*6")
     moderator.wait_heard(PROMPTS["extended"])
     first.wait_heard(PROMPTS["extended"])
     second.wait_heard(PROMPTS["extended"])
+    assert woken == [True]
     start = board.occurrence_start()
     extensions = board.store.get_conference(1).extensions
     assert extensions == {start: timedelta(minutes=board.config.conference.extend_minutes)}
@@ -306,11 +309,15 @@ def test_end_removes_everyone_and_marks_the_occurrence_ended(
 ) -> None:
     moderator, first, second = room
     members = [board.member(call) for call in room]
+    woken: list[bool] = []
+    board.controller.on_schedule_change(lambda: woken.append(True))
     moderator.press("*8")
     moderator.wait_heard(PROMPTS["recording_started"])
+    assert woken == []
     moderator.press("*9")
     for call in room:
         call.wait_hangup()
+    assert woken == [True]
     wait_until(lambda: board.sim.room(ROOM) is None)
     # Each caller is kicked with the "conference ending" prompt as their kicked sound (the
     # simulator records it but does not play it; mod_conference.c plays it to the caller).
