@@ -19,6 +19,10 @@ it raises the template error and writes nothing.
 
 Cancellations never carry a PIN: they are rendered with every PIN blanked, so a person
 removed from a conference cannot learn the guest PIN from the `<pin>` placeholder.
+
+A sitting changed on its own (`MailingPlan.sittings`) is announced by a mail about that
+sitting alone, with its RECURRENCE-ID: a cancellation (METHOD:CANCEL) when it was cancelled,
+an update (METHOD:REQUEST, the new times) when it was moved.
 """
 
 from __future__ import annotations
@@ -38,9 +42,12 @@ from fs_conf.model import (
     Conference,
     ConferenceStatus,
     Occurrence,
+    OccurrenceOverride,
+    OverrideStatus,
     Participant,
     ParticipantStatus,
 )
+from fs_conf.schedule import sitting
 from fs_conf.scheduler.plan import MailingPlan, Task, TaskKind, plan_mailing
 from fs_conf.store import Mailing, OutgoingMail, Store
 
@@ -143,16 +150,44 @@ class Mailer:
         self, conference: Conference, plan: MailingPlan, now: datetime, *, keep_failures: bool
     ) -> list[OutgoingMail]:
         mails: list[OutgoingMail] = []
-        for kind, people in ((MailKind.INVITATION, plan.invite), (MailKind.UPDATE, plan.update)):
+        series_update = () if plan.sittings else plan.update
+        for kind, people in ((MailKind.INVITATION, plan.invite), (MailKind.UPDATE, series_update)):
             if people:
                 rendered = self._render(conference, kind, now, keep_failures=keep_failures)
                 mails.extend(_addressed_to(rendered, people))
+        for override in plan.sittings:
+            rendered = self._render_sitting(conference, override, plan.update, now, keep_failures)
+            mails.extend(_addressed_to(rendered, plan.update))
         if plan.cancel:
             cancelled = without_pins(conference, plan.cancel)
             mails.extend(
                 self._render(cancelled, MailKind.CANCELLATION, now, keep_failures=keep_failures)
             )
         return mails
+
+    def _render_sitting(
+        self,
+        conference: Conference,
+        override: OccurrenceOverride,
+        people: Sequence[Participant],
+        now: datetime,
+        keep_failures: bool,
+    ) -> list[OutgoingMail]:
+        """The mails to `people` about one sitting changed on its own."""
+        changed = sitting(conference, override.original_start)
+        if override.status is OverrideStatus.CANCELLED:
+            cancelled = without_pins(conference, people)
+            return self._render(
+                cancelled, MailKind.CANCELLATION, now, changed, keep_failures=keep_failures
+            )
+        return self._render(
+            conference,
+            MailKind.UPDATE,
+            now,
+            changed,
+            original_start=override.original_start,
+            keep_failures=keep_failures,
+        )
 
     def _render(
         self,
@@ -162,9 +197,11 @@ class Mailer:
         occurrence: Occurrence | None = None,
         attendance: Sequence[Attendance] = (),
         *,
+        original_start: datetime | None = None,
         keep_failures: bool,
     ) -> list[OutgoingMail]:
         options = {
+            "original_start": original_start,
             "attendance": attendance,
             "renderer": self._templates.renderer(),
             "keep_failures": keep_failures,

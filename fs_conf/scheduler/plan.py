@@ -8,7 +8,7 @@ restart-safe (everything it needs is in the store) and testable without servers.
 The tasks, per conference:
 - mailing: invitations, updates and cancellations, due at once whenever the conference's
   SEQUENCE or its invited addresses differ from what was last mailed (`plan_mailing` says
-  who gets which kind).
+  who gets which kind; when only single sittings changed, the update is one mail per sitting).
 
 Per occurrence (only for occurrences still running when the scheduler first saw the
 conference, so a series entered today does not mail reports about last week):
@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from fs_conf.config import Config
-from fs_conf.model import Conference, ConferenceStatus, Occurrence, Participant
+from fs_conf.model import Conference, ConferenceStatus, Occurrence, OccurrenceOverride, Participant
 from fs_conf.schedule import OccurrenceIndex, next_occurrence
 from fs_conf.store import Mailing, Recipient, TaskKey
 
@@ -102,6 +102,9 @@ class MailingPlan:
     cancel: tuple[Participant, ...] = ()
     """Current participants of a cancelled conference, or people removed from it (as stubs)."""
     recipients: tuple[Recipient, ...] = ()
+    sittings: tuple[OccurrenceOverride, ...] = ()
+    """Sittings changed on their own since the last mailing while the series stayed as it
+    was: `update` gets one mail about each of them instead of the whole series."""
 
     @property
     def empty(self) -> bool:
@@ -243,7 +246,8 @@ def plan_mailing(
     """Who gets an invitation, an update or a cancellation now.
 
     First mailing: everyone is invited. Later: people added are invited, people removed get
-    a cancellation, everyone else gets an update when the SEQUENCE grew. `resend` invites
+    a cancellation, everyone else gets an update when the SEQUENCE grew (about each changed
+    sitting alone when only single sittings changed: `changed_sittings`). `resend` invites
     everyone again (`fs-conf conference invite`). A cancelled conference sends a cancellation
     to everyone who holds an invitation. A conference that is over sends nothing.
     """
@@ -263,7 +267,19 @@ def plan_mailing(
     added = tuple(p for p in people if _email_key(p) not in held)
     kept = tuple(p for p in people if _email_key(p) in held)
     update = kept if conference.sequence != mailing.sequence else ()
-    return MailingPlan(invite=added, update=update, cancel=removed, recipients=recipients)
+    sittings = changed_sittings(conference, mailing) if update else ()
+    return MailingPlan(
+        invite=added, update=update, cancel=removed, recipients=recipients, sittings=sittings
+    )
+
+
+def changed_sittings(conference: Conference, mailing: Mailing) -> tuple[OccurrenceOverride, ...]:
+    """The sittings changed on their own since `mailing`, if nothing else changed since (the
+    whole series was last changed no later than it was mailed); else none: an update of the
+    whole series, which carries every sitting's change, replaces them."""
+    if conference.series_sequence > mailing.sequence:
+        return ()
+    return tuple(o for o in conference.overrides if o.sequence > mailing.sequence)
 
 
 def _email_key(participant: Participant) -> str:

@@ -18,12 +18,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from fs_conf.config import Config
 from fs_conf.mail.compose import CALENDAR_KINDS, MailKind, build_mails
 from fs_conf.mail.render import Renderer
 from fs_conf.model import Conference, ConferenceStatus, Occurrence, Participant
+from fs_conf.schedule import ConferenceSchedule, sitting
 from fs_conf.scheduler.mailing import without_pins
 from fs_conf.scheduler.plan import is_live
 from fs_conf.store import OutboxEntry, OutboxStatus, OutgoingMail, Store
@@ -127,7 +128,9 @@ def _render(
     kind = MailKind(first.kind)
     # Reminders and reports carry no calendar: their SEQUENCE is only part of the key.
     source = replace(conference, sequence=first.sequence)
-    occurrence = None if first.occurrence is None else _sitting(conference, first.occurrence)
+    occurrence = None if first.occurrence is None else _sitting(conference, first.occurrence, kind)
+    # a calendar mail about one sitting is keyed by the sitting's original start
+    original_start = first.occurrence if kind in CALENDAR_KINDS else None
     records = []
     if kind is MailKind.CANCELLATION:
         source = without_pins(conference, [_person(conference, e.recipient) for e in entries])
@@ -139,16 +142,20 @@ def _render(
         config,
         now,
         occurrence,
+        original_start=original_start,
         attendance=records,
         renderer=renderer,
         keep_failures=True,
     )
 
 
-def _sitting(conference: Conference, start: datetime) -> Occurrence:
-    """The sitting starting at `start`, with the extensions it was given."""
-    extension = conference.extensions.get(start, timedelta())
-    return Occurrence(start, start + conference.duration + extension)
+def _sitting(conference: Conference, start: datetime, kind: MailKind) -> Occurrence:
+    """The sitting a mail is about, with the extensions it was given and, when it was moved
+    on its own, its own times: `start` is its original start for an update or cancellation
+    of that sitting alone, its start for a reminder or report."""
+    if kind in CALENDAR_KINDS:
+        return sitting(conference, start)
+    return ConferenceSchedule(conference).occurrence(start)
 
 
 def _person(conference: Conference, email: str) -> Participant:
