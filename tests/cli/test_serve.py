@@ -8,6 +8,8 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -48,7 +50,10 @@ def listening(port: int) -> bool:
         return False
 
 
-def test_serve_takes_calls_until_sigterm(tmp_path: Path) -> None:
+@contextmanager
+def serving(tmp_path: Path) -> Iterator[tuple[Simulator, gevent.Greenlet]]:
+    """`serve` in this process (a greenlet) against a simulator, with one conference open
+    now on 3400; the test ends it with SIGTERM and the greenlet must end successfully."""
     port = free_port()
     dialplan = write_dialplan(tmp_path / "dialplan", port)
     sim = Simulator(
@@ -67,16 +72,21 @@ def test_serve_takes_calls_until_sigterm(tmp_path: Path) -> None:
             ))
         server = gevent.spawn(serve, config)
         wait_until(lambda: listening(port))
+        yield sim, server
+        os.kill(os.getpid(), signal.SIGTERM)
+        server.join(timeout=10)
+        assert server.successful()
+    finally:
+        sim.stop()
+
+
+def test_serve_takes_calls_until_sigterm(tmp_path: Path) -> None:
+    with serving(tmp_path) as (sim, _):
         call = sim.call("3400", caller_id="1001")
         call.wait_heard("conference/conf-pin.wav")
         call.press(GUEST_PIN + "#")
         call.wait_member()
-        os.kill(os.getpid(), signal.SIGTERM)
-        server.join(timeout=10)
-        assert server.successful()
-        call.wait_hangup()
-    finally:
-        sim.stop()
+    call.wait_hangup()
 
 
 def test_fs_conf_serve_mails_invitations_and_takes_calls(tmp_path: Path) -> None:
@@ -130,24 +140,7 @@ def test_serve_wakes_its_scheduler_when_a_moderator_extends(
     warns before the new end), not at its next safety check."""
     woken: list[bool] = []
     monkeypatch.setattr(Scheduler, "wake", lambda self: woken.append(True))
-    port = free_port()
-    dialplan = write_dialplan(tmp_path / "dialplan", port)
-    sim = Simulator(
-        SimConfig(dialplan=dialplan, conference_config=SHIPPED_CONFERENCE, time_scale=TIME_SCALE)
-    ).start()
-    try:
-        config = test_config(
-            tmp_path, sim.esl_address, sim.password,
-            freeswitch={"socket": SocketConfig("127.0.0.1", port)},
-        )
-        with open_store(config.database) as store:
-            store.add_conference(Conference(
-                title="Now", start=datetime.now(UTC), timezone="UTC",
-                duration=timedelta(hours=1), number="3400", guest_pin=GUEST_PIN,
-                moderator_pin=MODERATOR_PIN, uid="now@test",
-            ))
-        server = gevent.spawn(serve, config)
-        wait_until(lambda: listening(port))
+    with serving(tmp_path) as (sim, _):
         call = sim.call("3400", caller_id="1001")
         call.wait_heard("conference/conf-pin.wav")
         call.press(MODERATOR_PIN + "#")
@@ -155,8 +148,3 @@ def test_serve_wakes_its_scheduler_when_a_moderator_extends(
         woken.clear()
         call.press("*6")
         wait_until(lambda: woken == [True])
-        os.kill(os.getpid(), signal.SIGTERM)
-        server.join(timeout=10)
-        assert server.successful()
-    finally:
-        sim.stop()
