@@ -166,13 +166,13 @@ def _check_neighbours(
                 f"the sitting would pass the one of {_when(neighbour.start)}: a sitting moves no"
                 " further than its neighbours (calendars such as Outlook keep a series in order)",
             )
-        _overlap(neighbour, field, value)
+        _refuse_overlap(neighbour, field, value)
     others = _with_override(conf, OccurrenceOverride(original, OverrideStatus.CANCELLED))
     for other in schedule.occurrences(others, start, end):
-        _overlap(other, field, value)
+        _refuse_overlap(other, field, value)
 
 
-def _overlap(other: Occurrence, field: str, value: object) -> None:
+def _refuse_overlap(other: Occurrence, field: str, value: object) -> None:
     raise ValidationError(field, value, f"the sitting would overlap the one of {_when(other.start)}")
 
 
