@@ -17,6 +17,7 @@ import calendar as monthcal
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -24,6 +25,7 @@ from icalendar.parser import Contentline
 
 from fs_conf import __version__
 from fs_conf.errors import ValidationError
+from fs_conf.mail import folding
 from fs_conf.model import Occurrence
 
 PRODID = f"-//fs_conf//fs_conf {__version__}//EN"
@@ -36,6 +38,8 @@ UTC_NAMES = frozenset(
 )
 _WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _RULE_CHECK_YEARS = 5
+_CACHED_TIMEZONES = 64
+"""Distinct (zone, year) VTIMEZONEs kept: a year's mailings use a handful of zones."""
 
 
 @dataclass(frozen=True)
@@ -73,11 +77,17 @@ class EventSpec:
 
 
 def calendar_timezone(event: EventSpec) -> icalendar.Timezone | None:
-    """The VTIMEZONE `event` needs (None for UTC); computing it takes a few milliseconds, so
-    callers that send one event to many recipients compute it once."""
+    """The VTIMEZONE `event` needs (None for UTC). Finding the rules scans the zone's year
+    and the next ones (several milliseconds), and depends on nothing but the zone and the
+    year, so it is computed once per pair and shared: callers only serialise it."""
     if event.timezone in UTC_NAMES:
         return None
-    return vtimezone(event.timezone, event.start.astimezone(ZoneInfo(event.timezone)).year)
+    return _shared_vtimezone(event.timezone, event.start.astimezone(ZoneInfo(event.timezone)).year)
+
+
+@lru_cache(maxsize=_CACHED_TIMEZONES)
+def _shared_vtimezone(zone_name: str, year: int) -> icalendar.Timezone:
+    return vtimezone(zone_name, year)
 
 
 def build_calendar(event: EventSpec, timezone: icalendar.Timezone | None) -> bytes:
@@ -96,7 +106,7 @@ def build_calendar(event: EventSpec, timezone: icalendar.Timezone | None) -> byt
             event, start=sitting.start, end=sitting.end, recurrence_id=sitting.original_start, moved=()
         )
         cal.add_component(_vevent(instance, ZoneInfo(event.timezone), timezone is None))
-    return cal.to_ical()
+    return folding.serialise(cal)
 
 
 _DESCRIPTION_SLOT = "fs-conf-description-slot"
@@ -119,12 +129,12 @@ class CalendarFrame:
         """Exactly `build_calendar(replace(event, description=description), timezone)`."""
         if self.head is None or self.tail is None:
             return build_calendar(replace(self.event, description=description), self.timezone)
-        # The same call icalendar's Component.content_line makes, so the escaping and the
-        # folding at 75 octets are icalendar's own.
+        # The same call icalendar's Component.content_line makes, so the escaping is
+        # icalendar's own, and so is the folding at 75 octets (`fs_conf.mail.folding`).
         line = Contentline.from_parts(
             "DESCRIPTION", icalendar.Parameters(), icalendar.vText(description)
         )
-        return self.head + line.to_ical() + self.tail
+        return self.head + folding.content_line(line) + self.tail
 
 
 def calendar_frame(event: EventSpec, timezone: icalendar.Timezone | None) -> CalendarFrame:
