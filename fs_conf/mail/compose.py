@@ -27,29 +27,28 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from fs_conf.config import LANGUAGES, Config
 from fs_conf.errors import ValidationError
+from fs_conf.mail.addresses import check_address
 from fs_conf.mail.context import (
-    AttendanceVars,
     MailContext,
+    SharedVars,
     Window,
     attendance_vars,
     conference_url,
     dial_number,
     mail_context,
     person,
+    recipient_context,
     reply_address,
+    shared_vars,
 )
 from fs_conf.mail.ics import Attendee, EventSpec, calendar_frame, calendar_timezone
-from fs_conf.mail.message import (
-    Calendar,
-    Envelope,
-    build_message,
-    check_address,
-    one_line,
-)
+from fs_conf.mail.message import Calendar, Envelope, build_message, one_line
 from fs_conf.mail.render import PARTS, Renderer
 from fs_conf.mail.samples import (
     sample_attendance,
@@ -155,16 +154,24 @@ class _Composer:
         event = self._event() if kind in CALENDAR_KINDS else None
         self.frame = calendar_frame(event, calendar_timezone(event)) if event else None
 
+    @cached_property
+    def shared(self) -> SharedVars:
+        """Built with the first mail, within its error handling (a failure fails each mail)."""
+        return shared_vars(
+            self.conf, self.config, self.kind.value, self.config.language, self.window, self.recurrence
+        )
+
     def personal(self, participant: Participant) -> OutgoingMail:
         address = self.addresses[participant.email or ""]
         try:
-            context = self._context(participant)
+            context = recipient_context(self.shared, self.conf, self.config, participant)
+            text_variables = context.variables(html=False)
             calendar = None
             if self.frame is not None:
-                description = self.renderer.render(CALENDAR_TEMPLATE, context.variables(html=False))
+                description = self.renderer.render(CALENDAR_TEMPLATE, text_variables)
                 method = "CANCEL" if self.frame.event.cancelled else "REQUEST"
                 calendar = Calendar(self.frame.with_description(description.strip()), method)
-            return self._mail(participant.name, address, context, calendar)
+            return self._mail(participant.name, address, context, text_variables, calendar)
         except ValidationError as exc:
             return self._failed(address, exc)
 
@@ -174,8 +181,10 @@ class _Composer:
             return []
         try:
             report = attendance_vars(self.conf, records, self.window, self.now, self.config.language)
-            context = self._context(None, report)
-            return [self._mail(organizer.name, organizer.email, context, None)]
+            context = recipient_context(self.shared, self.conf, self.config, None, report)
+            return [
+                self._mail(organizer.name, organizer.email, context, context.variables(html=False), None)
+            ]
         except ValidationError as exc:
             return [self._failed(organizer.email, exc)]
 
@@ -193,23 +202,16 @@ class _Composer:
             error=_without_secrets(str(exc), self.conf),
         )
 
-    def _context(
-        self, participant: Participant | None, report: AttendanceVars | None = None
-    ) -> MailContext:
-        return mail_context(
-            self.conf,
-            self.config,
-            self.kind.value,
-            self.config.language,
-            self.window,
-            self.recurrence,
-            participant,
-            report,
-        )
-
-    def _mail(self, name: str, email: str, context: MailContext, calendar: Calendar | None) -> OutgoingMail:
+    def _mail(
+        self,
+        name: str,
+        email: str,
+        context: MailContext,
+        text_variables: dict[str, Any],
+        calendar: Calendar | None,
+    ) -> OutgoingMail:
         rendered = self.renderer.render_mail(
-            self.kind.value, context.variables(html=False), context.variables(html=True)
+            self.kind.value, text_variables, context.variables(html=True)
         )
         key = outbox_key(self.conf.id, email, self.kind.value, self.conf.sequence, self.key_time)
         envelope = Envelope(

@@ -3,6 +3,9 @@
 Everything here is pure data: frozen dataclasses whose fields are the names documented for
 admins (conference.title, participant.pin, ...). A secret reaches the template only when the
 recipient may see it: `moderator` (with the moderator PIN) is None for everyone else.
+
+What all recipients of one mailing share (the conference's texts and times, the keys, the
+organizer) is built once as `SharedVars`; `recipient_context` adds one recipient's part.
 """
 
 from __future__ import annotations
@@ -116,6 +119,18 @@ class AttendanceVars:
     absent: tuple[str, ...]
     people: int
     """Distinct people who joined (a participant who rejoined counts once; each guest call once)."""
+
+
+TEMPLATE_TYPES = (
+    ConferenceVars,
+    ParticipantVars,
+    ModeratorVars,
+    PersonVars,
+    KeyVars,
+    AttendanceRow,
+    AttendanceVars,
+)
+"""The types templates read fields of: plain data, nothing a template could misuse."""
 
 
 @dataclass(frozen=True)
@@ -314,13 +329,38 @@ def attendance_vars(
     return AttendanceVars(rows=tuple(rows), absent=absent, people=len(came) + guests)
 
 
-def mail_context(
+@dataclass(frozen=True)
+class SharedVars:
+    """The variables every recipient of one mailing gets alike (see the module docstring)."""
+
+    language: str
+    kind: str
+    conference: ConferenceVars
+    keys: KeyVars
+    organizer: PersonVars
+    reply_to: str
+    single_occurrence: bool
+
+
+def shared_vars(
+    conf: Conference, config: Config, kind: str, language: str, window: Window, recurrence: str
+) -> SharedVars:
+    replies = reply_address(conf, config)
+    return SharedVars(
+        language=language,
+        kind=kind,
+        conference=conference_vars(conf, config, language, window, recurrence),
+        keys=keypad(config),
+        organizer=person(conf.organizer, replies),
+        reply_to=replies,
+        single_occurrence=window.single_occurrence,
+    )
+
+
+def recipient_context(
+    shared: SharedVars,
     conf: Conference,
     config: Config,
-    kind: str,
-    language: str,
-    window: Window,
-    recurrence: str,
     recipient: Participant | None,
     attendance: AttendanceVars | None = None,
 ) -> MailContext:
@@ -332,16 +372,31 @@ def mail_context(
             pin=conf.moderator_pin, dial_link=dial_link(dial_number(conf, config), conf.moderator_pin)
         )
     return MailContext(
-        language=language,
-        kind=kind,
-        conference=conference_vars(conf, config, language, window, recurrence),
+        language=shared.language,
+        kind=shared.kind,
+        conference=shared.conference,
         participant=participant,
         moderator=moderator,
-        keys=keypad(config),
-        organizer=person(conf.organizer, reply_address(conf, config)),
-        reply_to=reply_address(conf, config),
-        single_occurrence=window.single_occurrence,
+        keys=shared.keys,
+        organizer=shared.organizer,
+        reply_to=shared.reply_to,
+        single_occurrence=shared.single_occurrence,
         attendance=attendance,
         description_source=conf.description,
         pin_for_description=participant.pin if participant else conf.guest_pin,
     )
+
+
+def mail_context(
+    conf: Conference,
+    config: Config,
+    kind: str,
+    language: str,
+    window: Window,
+    recurrence: str,
+    recipient: Participant | None,
+    attendance: AttendanceVars | None = None,
+) -> MailContext:
+    """The context for `recipient` of a mailing of its own (`fs-conf check`'s samples)."""
+    shared = shared_vars(conf, config, kind, language, window, recurrence)
+    return recipient_context(shared, conf, config, recipient, attendance)

@@ -9,27 +9,27 @@ Structure of a calendar mail (what Outlook, Thunderbird, Apple Mail and Gmail al
         text/calendar; method=REQUEST|CANCEL; charset=utf-8
       application/ics; name=invite.ics   (attachment, for clients that ignore the inline part)
 
-Other mails are the multipart/alternative alone. Headers go through `email.policy.SMTP`,
-which folds and RFC 2047-encodes them; every value is first made one line, so nothing a
-user typed (a title, a name) can start a header of its own.
+Other mails are the multipart/alternative alone. Headers are written as `email.policy.SMTP`
+folds and RFC 2047-encodes them (`fs_conf.mail.headers`); every value is first made one
+line, so nothing a user typed (a title, a name) can start a header of its own.
 """
 
 from __future__ import annotations
 
 import binascii
 import hashlib
-import secrets
+import random
 import sys
 from dataclasses import dataclass
 from datetime import datetime
-from email import policy, quoprimime
 from email.headerregistry import Address
 from email.utils import format_datetime
 from functools import lru_cache
 
-from fs_conf.errors import ValidationError
+from fs_conf.mail import headers, quoted_printable
+from fs_conf.mail.addresses import parse_address, sender_address
+from fs_conf.mail.headers import POLICY
 
-POLICY = policy.SMTP
 _CACHED = 256
 CALENDAR_FILENAME = "invite.ics"
 
@@ -67,10 +67,6 @@ def message_id(key: str, sender: str) -> str:
     return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}@{domain}>"
 
 
-def sender_address(sender: str) -> str:
-    return parse_address("mail.sender", sender).addr_spec
-
-
 @lru_cache(maxsize=_CACHED)
 def _sender_domain(sender: str) -> str:
     return sender_address(sender).rpartition("@")[2]
@@ -85,16 +81,18 @@ def build_message(
     the layout `EmailMessage.set_content/add_alternative/add_attachment` produce under
     `policy.SMTP` (the tests compare the two byte for byte); building an `EmailMessage` tree
     cost several milliseconds per mail, most of the time of a mass invitation."""
-    headers = [
+    lines = [
         _address_header("From", "mail.sender", envelope.sender),
-        _header("To", _address("participant.email", envelope.recipient_name, envelope.recipient_email)),
+        headers.address(
+            "To", _address("participant.email", envelope.recipient_name, envelope.recipient_email)
+        ),
     ]
     if envelope.reply_to:
-        headers.append(_address_header("Reply-To", "reply_to", envelope.reply_to))
-    headers += [
-        _header("Subject", one_line(subject)),
+        lines.append(_address_header("Reply-To", "reply_to", envelope.reply_to))
+    lines += [
+        headers.unstructured("Subject", one_line(subject)),
         _folded("Date", format_datetime(envelope.date)),
-        _header("Message-ID", message_id(envelope.key, envelope.sender)),
+        headers.message_id("Message-ID", message_id(envelope.key, envelope.sender)),
         b"Auto-Submitted: auto-generated\r\n",
         b"MIME-Version: 1.0\r\n",
     ]
@@ -104,7 +102,7 @@ def build_message(
         _TEXT_HEADERS % b"html" + _MIME_VERSION + b"\r\n" + _quoted_printable(html),
     ]
     if calendar is None:
-        return _multipart(b"".join(headers), b"alternative", parts)
+        return _multipart(b"".join(lines), "alternative", parts)
     # 7bit when the calendar is ASCII (its lines are folded at 75 octets), else base64:
     # quoted-printable would rewrite every `=` of the iCalendar text.
     ascii_calendar = calendar.data.isascii()
@@ -114,63 +112,62 @@ def build_message(
         + _folded("Content-Type", f'text/calendar; charset="utf-8"; method="{calendar.method}"')
         + _MIME_VERSION + b"\r\n" + calendar_body
     )
-    alternative = _multipart(b"", b"alternative", parts)
+    alternative = _multipart(b"", "alternative", parts)
     attachment = (
         b"Content-Type: application/ics\r\nContent-Transfer-Encoding: base64\r\n"
         + _folded("Content-Disposition", f'attachment; filename="{CALENDAR_FILENAME}"')
         + _MIME_VERSION + b"\r\n" + _base64(calendar.data)
     )
-    return _multipart(b"".join(headers), b"mixed", [alternative, attachment])
+    return _multipart(b"".join(lines), "mixed", [alternative, attachment])
 
 
 _TEXT_HEADERS = b'Content-Type: text/%s; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n'
 _MIME_VERSION = b"MIME-Version: 1.0\r\n"
-_BOUNDARY_WIDTH = len(repr(sys.maxsize - 1))
-
-
-def _header(name: str, value: object) -> bytes:
-    """One header folded as `policy.SMTP` folds it when a message is written."""
-    return POLICY.header_factory(name, value).fold(policy=POLICY).encode("ascii", "surrogateescape")
 
 
 # Sender, reply-to, date and calendar part headers are the same for every mail of a mass
-# invitation; parsing and folding them once per distinct value saves a third of the headers' time.
+# invitation, and those with a display name or a date need the email package's folding:
+# once per distinct value.
 @lru_cache(maxsize=_CACHED)
 def _folded(name: str, value: str) -> bytes:
-    return _header(name, value)
+    return headers.folded(name, value)
 
 
 @lru_cache(maxsize=_CACHED)
 def _address_header(name: str, field: str, text: str) -> bytes:
-    return _header(name, parse_address(field, text))
+    return headers.address(name, parse_address(field, text))
 
 
-def _multipart(headers: bytes, subtype: bytes, parts: list[bytes]) -> bytes:
+def _multipart(head: bytes, subtype: str, parts: list[bytes]) -> bytes:
     """Headers, then the parts between boundary lines, as email.generator lays them out."""
     boundary = _boundary(parts)
-    content_type = _header("Content-Type", f'multipart/{subtype.decode()}; boundary="{boundary}"')
+    content_type = headers.multipart_content_type(subtype, boundary)
     delimiter = b"--" + boundary.encode("ascii")
     body = (b"\r\n" + delimiter + b"\r\n").join(parts)
-    return headers + content_type + b"\r\n" + delimiter + b"\r\n" + body + b"\r\n" + delimiter + b"--\r\n"
+    return head + content_type + b"\r\n" + delimiter + b"\r\n" + body + b"\r\n" + delimiter + b"--\r\n"
 
 
 def _boundary(parts: list[bytes]) -> str:
-    """email.generator's boundary form; a new one while any part contains it."""
+    """email.generator's boundary, from its source (`random`: a boundary needs to be unlikely
+    in the parts, not unguessable; a part that contains it gets another one)."""
     while True:
-        boundary = "=" * 15 + str(secrets.randbelow(sys.maxsize)).zfill(_BOUNDARY_WIDTH) + "=="
+        boundary = headers.boundary_text(random.randrange(sys.maxsize))
         if not any(boundary.encode("ascii") in part for part in parts):
             return boundary
 
 
 def _lines(data: bytes) -> bytes:
     """Every line ended by CRLF, as the email package normalises a text body."""
-    return b"".join(line + b"\r\n" for line in data.splitlines())
+    lines = data.splitlines()
+    return b"\r\n".join(lines) + b"\r\n" if lines else b""
 
 
 def _quoted_printable(text: str) -> bytes:
     body = b"\n".join(text.encode("utf-8").splitlines()) + b"\n"
-    encoded = quoprimime.body_encode(body.decode("latin-1"), POLICY.max_line_length)
-    return _lines(encoded.encode("ascii"))
+    # CRLF as the encoder's line end: its lines hold no other line break (the body's were
+    # made \n above), so this is the email package's output with its line ends normalised.
+    encoded = quoted_printable.body_encode(body.decode("latin-1"), POLICY.max_line_length, "\r\n")
+    return encoded.encode("ascii")
 
 
 def _base64(data: bytes) -> bytes:
@@ -178,29 +175,6 @@ def _base64(data: bytes) -> bytes:
     step = POLICY.max_line_length // 4 * 3
     encoded = b"".join(binascii.b2a_base64(data[i : i + step]) for i in range(0, len(data), step))
     return _lines(encoded)
-
-
-def check_address(field: str, text: str) -> str:
-    """The bare address in `text` (`Name <a@b>` or `a@b`); ValidationError naming `field`
-    unless it is exactly one valid address on one line."""
-    return parse_address(field, text).addr_spec
-
-
-def parse_address(field: str, text: str) -> Address:
-    if "\r" in text or "\n" in text:
-        raise ValidationError(field, text, "an e-mail address must be on one line")
-    header = POLICY.header_factory("To", text)
-    if header.defects or len(header.addresses) != 1 or not header.addresses[0].domain:
-        raise ValidationError(
-            field, text, "not one valid e-mail address (ASCII before the @, a domain after it)"
-        )
-    address = header.addresses[0]
-    try:
-        # An international domain is sent in its ASCII (IDNA) form, which every server accepts.
-        domain = address.domain.encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise ValidationError(field, text, "the domain is not a valid international name") from exc
-    return Address(display_name=address.display_name, username=address.username, domain=domain)
 
 
 def _address(field: str, name: str, email: str) -> Address:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from fs_conf.config import MailConfig, SmtpConfig
-from fs_conf.mail.message import sender_address
+from fs_conf.mail.addresses import sender_address
 
 
 class DeliveryFailure(Exception):

@@ -9,9 +9,19 @@ from pathlib import Path
 import pytest
 
 from fs_conf.errors import ValidationError
-from fs_conf.mail.compose import build_mails, check_templates
-from fs_conf.mail.render import BUILTIN_DIR, Renderer, search_path
+from fs_conf.mail import render
+from fs_conf.mail.compose import (
+    CALENDAR_KINDS,
+    CALENDAR_TEMPLATE,
+    MailKind,
+    build_mails,
+    check_templates,
+)
+from fs_conf.mail.context import Window, attendance_vars, mail_context
+from fs_conf.mail.render import BUILTIN_DIR, PARTS, Renderer, search_path
+from fs_conf.mail.samples import sample_attendance, sample_conference, sample_occurrence
 from fs_conf.model import Conference, Occurrence
+from fs_conf.schedule import describe_rrule
 
 from .conftest import NOW, make_conference, make_config
 
@@ -222,3 +232,59 @@ def test_a_failure_reason_never_quotes_a_pin(tmp_path: Path) -> None:
     mails = build_mails(make_conference(), "invitation", config, NOW, keep_failures=True)
     assert [m.error.count("***") for m in mails] == [1, 1]
     assert not any(pin in m.error for m in mails for pin in ("11223344", "55667788"))
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "{{ conference.__dict__ }}",
+        "{{ conference.__dataclass_fields__ }}",
+        "{{ keys.__class__ }}",
+        "{{ participant.__init__ }}",
+        "{{ organizer.name.__class__ }}",
+        "{{ conference.start.__class__ }}",
+    ],
+)
+def test_sandbox_guards_the_variables_it_reads_directly(tmp_path: Path, expression: str) -> None:
+    (tmp_path / "invitation.txt").write_text(f"{expression}\n")
+    config = dataclasses.replace(make_config(tmp_path), templates_dir=str(tmp_path))
+    with pytest.raises(ValidationError) as caught:
+        build_mails(make_conference(), "invitation", config, NOW)
+    assert caught.value.field == f"{tmp_path / 'invitation.txt'}:1"
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+@pytest.mark.parametrize("kind", [k.value for k in MailKind])
+def test_variables_read_directly_render_as_through_the_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, language: str
+) -> None:
+    config = dataclasses.replace(make_config(tmp_path), language=language)
+    conf = sample_conference(config, NOW)
+    occurrence = sample_occurrence(conf)
+    window = Window(occurrence.start, occurrence.end, kind in ("reminder", "attendance"))
+    recurrence = describe_rrule(conf.rrule or "", language, conf.start)
+    if kind == "attendance":
+        report = attendance_vars(conf, sample_attendance(conf, occurrence), window, NOW, language)
+        contexts = [mail_context(conf, config, kind, language, window, recurrence, None, report)]
+    else:
+        contexts = [
+            mail_context(conf, config, kind, language, window, recurrence, p)
+            for p in conf.participants
+        ]
+    names = [f"{kind}.{part}" for part in PARTS]
+    if kind in CALENDAR_KINDS:
+        names.append(CALENDAR_TEMPLATE)
+
+    def rendered() -> list[str]:
+        renderer = Renderer("", language)
+        return [
+            renderer.render(name, context.variables(html=name.endswith(".html")))
+            for context in contexts
+            for name in names
+        ]
+
+    direct = rendered()
+    monkeypatch.setattr(render, "_DATA_FIELDS", {})  # every attribute through the sandbox
+    assert rendered() == direct
+    assert all(text.strip() for text in direct)
+    assert any(conf.title in text for text in direct)
