@@ -8,6 +8,12 @@ accepted (SMTP: the 250 after DATA; folder: the file is in place), and otherwise
   exist). Retrying cannot help; only this message fails.
 - `TemporaryFailure`: 4xx, or the server is unreachable, the connection broke, TLS or login
   failed. `session_lost` tells whether the session itself is gone (the next `send` reconnects).
+
+Sessions of one `SmtpTransport` may deliver side by side in greenlets (`mail.smtp.connections`)
+and still leave at most one message accepted by the server and not yet marked sent: a session
+sends the final dot of a message only once it holds the transport's window, and holds it
+until it sends again or closes, so the caller marks the message in between
+(`fs_conf.mail.smtp_client`).
 """
 
 from __future__ import annotations
@@ -23,8 +29,11 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Protocol
 
+from gevent.lock import Semaphore
+
 from fs_conf.config import MailConfig, SmtpConfig
 from fs_conf.mail.addresses import sender_address
+from fs_conf.mail.smtp_client import Client, TlsClient
 
 
 class DeliveryFailure(Exception):
@@ -52,7 +61,7 @@ class Transport(Protocol):
 
 
 class SmtpTransport:
-    """Deliver through an SMTP server: one connection per batch, one transaction per message."""
+    """Deliver through an SMTP server: one connection per session, one transaction per message."""
 
     def __init__(
         self, config: SmtpConfig, envelope_from: str, ssl_context: ssl.SSLContext | None = None
@@ -60,6 +69,9 @@ class SmtpTransport:
         self.config = config
         self.envelope_from = envelope_from
         self.ssl_context = ssl_context
+        self.window = Semaphore()
+        """Held by the session whose message may be accepted and not yet marked (see the
+        module docstring)."""
 
     @contextmanager
     def session(self) -> Iterator[SmtpSession]:
@@ -75,9 +87,11 @@ class SmtpSession:
 
     def __init__(self, transport: SmtpTransport) -> None:
         self._transport = transport
-        self._client: smtplib.SMTP | None = None
+        self._client: Client | None = None
+        self._in_window = False
 
     def send(self, recipient: str, key: str, message: bytes) -> None:
+        self._leave_window()  # the message before is marked by now
         if not recipient.isascii():
             # smtplib would fail half-way into the transaction; no retry can change this.
             raise PermanentFailure(f"recipient {recipient}: not an ASCII address")
@@ -93,6 +107,7 @@ class SmtpSession:
             raise failure from exc
 
     def close(self) -> None:
+        self._leave_window()
         if self._client is not None:
             try:
                 self._client.quit()
@@ -112,17 +127,27 @@ class SmtpSession:
             ) from exc
         except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
             raise TemporaryFailure(f"cannot reach SMTP server {where}: {exc}", session_lost=True) from exc
+        client.before_end = self._enter_window
         self._client = client
         return client
 
-    def _open(self, config: SmtpConfig) -> smtplib.SMTP:
-        client: smtplib.SMTP
+    def _enter_window(self) -> None:
+        self._transport.window.acquire()
+        self._in_window = True
+
+    def _leave_window(self) -> None:
+        if self._in_window:
+            self._in_window = False
+            self._transport.window.release()
+
+    def _open(self, config: SmtpConfig) -> Client:
+        client: Client
         if config.security == "tls":
-            client = smtplib.SMTP_SSL(
+            client = TlsClient(
                 config.host, config.port, timeout=config.timeout, context=self._ssl_context()
             )
         else:
-            client = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+            client = Client(config.host, config.port, timeout=config.timeout)
         try:
             client.ehlo()
             if config.security == "starttls":
