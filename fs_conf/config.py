@@ -87,6 +87,8 @@ class SmtpConfig:
     user: str = ""
     password: str = ""
     timeout: float = 30.0
+    connections: int = 2
+    """SMTP sessions the scheduler delivers over side by side (fs_conf.scheduler.courier)."""
 
 
 @dataclass(frozen=True)
@@ -362,6 +364,7 @@ def _ranges(config: Config) -> list[tuple[str, float, _Range]]:
         ("ivr.digit_timeout_seconds", ivr.digit_timeout_seconds, _Range(1, 60, "seconds")),
         ("ivr.command_timeout_seconds", ivr.command_timeout_seconds, _Range(1, 600, "seconds")),
         ("mail.smtp.timeout", mail.smtp.timeout, _Range(0.1, 600, "seconds")),
+        ("mail.smtp.connections", mail.smtp.connections, _Range(1, 16)),
         ("mail.retry_seconds", mail.retry_seconds, _Range(1, 24 * 3600, "seconds")),
         ("mail.give_up_hours", mail.give_up_hours, _Range(1, 24 * 365, "hours")),
         ("scheduler.reminder_minutes", scheduler.reminder_minutes, _Range(0, _WEEK_MINUTES, "minutes")),

@@ -23,7 +23,7 @@ Which calendar data each kind carries:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -83,12 +83,15 @@ def build_mails(
     attendance: Sequence[Attendance] = (),
     renderer: Renderer | None = None,
     keep_failures: bool = False,
+    pause: Callable[[], object] = lambda: None,
 ) -> list[OutgoingMail]:
     """The mails of `kind` for `conf`, one per recipient with an e-mail address.
 
     `occurrence`: the sitting the mail is about (required for reminder and attendance);
     `attendance`: the join records of that sitting (attendance report); `renderer`: reuse
-    compiled templates across calls (it must be for `config.language`).
+    compiled templates across calls (it must be for `config.language`); `pause`: called
+    after the shared part and after each recipient's mail (the scheduler yields to the
+    gevent hub there, so that calls go on while a mass mailing renders).
     Raises ValidationError naming the template file and line if a template fails, unless
     `keep_failures`: then that recipient's mail carries the reason in `error` instead."""
     mail_kind = _kind(kind)
@@ -104,9 +107,15 @@ def build_mails(
     composer = _Composer(
         conf, mail_kind, config, now, renderer, window, recurrence, recurrence_id, key_time, keep_failures
     )
+    pause()
     if mail_kind is MailKind.ATTENDANCE:
         return composer.attendance_report(attendance)
-    return [composer.personal(p) for p in conf.participants if p.email]
+    mails = []
+    for participant in conf.participants:
+        if participant.email:
+            mails.append(composer.personal(participant))
+            pause()
+    return mails
 
 
 def _kind(kind: MailKind | str) -> MailKind:

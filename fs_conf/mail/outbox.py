@@ -7,10 +7,13 @@ the change that caused it); the row holds the complete message bytes and a uniqu
 every retry sends exactly the same bytes with the same Message-ID.
 
 `deliver_due` takes the due rows and sends them over one transport session (one SMTP
-connection per batch). Each row is marked the moment its own delivery ends:
+connection per batch); `deliver` sends rows over a session, and the scheduler's courier runs
+it on several sessions side by side (`fs_conf.scheduler.courier`). Each row is marked the
+moment its own delivery ends:
 
 - accepted (SMTP: the final 250 after DATA; folder: the file renamed into place):
-  `outbox_mark_sent`, committed before the next message is even started;
+  `outbox_mark_sent`, committed before the session sends anything else, and before any
+  other session of the transport may end a message (the SMTP transport's window);
 - permanent refusal (5xx): `outbox_mark_failed` with the server's reply, at once;
 - temporary refusal (4xx) or no server: `outbox_mark_retry` after `mail.retry_seconds`,
   doubling per attempt, never later than `mail.give_up_hours` after the mail was queued;
@@ -21,10 +24,12 @@ The guarantee, precisely:
 - Every queued mail is delivered (or fails with its reason): a row leaves 'pending' only
   through those marks, so a crash at any point leaves it pending and the next run sends it.
 - Nothing is sent twice while the process lives: nothing is sent for a row that is not
-  pending, and a row is marked before the next one is started.
-- A crash of the process (SIGKILL, an exception, an OOM kill) can repeat at most one mail:
-  the one whose delivery the server had acknowledged, or was about to, while its 'sent'
-  mark was not yet committed. That window runs from the moment the server takes the
+  pending, a session marks a row before it starts the next one, and a batch is taken only
+  when every row of the batch before is marked.
+- A crash of the process (SIGKILL, an exception, an OOM kill) can repeat at most one mail,
+  however many SMTP sessions deliver side by side: the one whose delivery the server had
+  acknowledged, or was about to, while its 'sent' mark was not yet committed (a session
+  sends a message's final dot only when no other message is in that state). That window runs from the moment the server takes the
   message (it queues it before it answers 250) to the commit of the mark: the 250's way
   back over the network plus one local commit (no fsync), a fraction of a millisecond on a
   LAN. The repeat is the same bytes with the same Message-ID, which systems that suppress
@@ -47,14 +52,15 @@ transaction open across DATA would shrink the window by one UPDATE but block eve
 writer (the IVR) for the server's round trip. So fs_conf keeps at-least-once with the
 window as small as it is, and the stable Message-ID to make the rare repeat harmless.
 
-Only one process may run `deliver_due` against a database at a time (`fs-conf serve` does;
-other commands only queue): two concurrent deliverers could both pick a row before either
-marks it.
+Only one deliverer may run against a database at a time (`fs-conf serve`'s scheduler, see
+`fs_conf.scheduler.courier`; other commands only queue): two concurrent deliverers could
+both pick a row before either marks it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -62,7 +68,7 @@ from fs_conf.config import Config
 from fs_conf.mail.transport import DeliveryFailure, PermanentFailure, Session, Transport
 from fs_conf.store import OutboxEntry, Store
 
-__all__ = ["DeliverySummary", "OutboxEntry", "deliver_due", "next_attempt"]
+__all__ = ["DeliverySummary", "OutboxEntry", "deliver", "deliver_due", "next_attempt"]
 
 log = logging.getLogger(__name__)
 
@@ -97,33 +103,48 @@ def next_attempt(entry: OutboxEntry, now: datetime, config: Config) -> datetime 
 def deliver_due(
     store: Store, transport: Transport, now: datetime, config: Config, limit: int = BATCH_LIMIT
 ) -> DeliverySummary:
-    """Send every outbox row due at `now` (at most `limit`); see the module docstring."""
+    """Send every outbox row due at `now` (at most `limit`) over one session; see the
+    module docstring."""
     summary = DeliverySummary()
     due = store.outbox_due(now, limit)
-    if not due:
-        return summary
-    with transport.session() as session:
-        losses, reason = 0, ""
-        for position, entry in enumerate(due):
-            if losses >= MAX_SESSION_LOSSES:
-                for waiting in due[position:]:
-                    _temporary(store, waiting, reason, now, config, summary)
-                break
-            failure = _send(session, entry)
-            if failure is None:
-                store.outbox_mark_sent(entry.id, now)
-                summary.sent += 1
-                losses = 0
-                continue
-            reason = str(failure)
-            losses = losses + 1 if failure.session_lost else 0
-            if isinstance(failure, PermanentFailure):
-                store.outbox_mark_failed(entry.id, reason)
-                _note(summary, entry, reason)
-                summary.failed += 1
-            else:
-                _temporary(store, entry, reason, now, config, summary)
+    if due:
+        with transport.session() as session:
+            deliver(store, session, due, now, config, summary)
     return summary
+
+
+def deliver(
+    store: Store,
+    session: Session,
+    entries: Iterable[OutboxEntry],
+    now: datetime,
+    config: Config,
+    summary: DeliverySummary,
+) -> None:
+    """Send `entries` one after the other over `session`, each marked the moment its
+    delivery ends, and count them in `summary`. Several sessions may take turns at one
+    iterator of entries: each entry is taken by one of them."""
+    losses, reason = 0, ""
+    pending = iter(entries)
+    for entry in pending:
+        if losses >= MAX_SESSION_LOSSES:
+            for waiting in (entry, *pending):
+                _temporary(store, waiting, reason, now, config, summary)
+            break
+        failure = _send(session, entry)
+        if failure is None:
+            store.outbox_mark_sent(entry.id, now)
+            summary.sent += 1
+            losses = 0
+            continue
+        reason = str(failure)
+        losses = losses + 1 if failure.session_lost else 0
+        if isinstance(failure, PermanentFailure):
+            store.outbox_mark_failed(entry.id, reason)
+            _note(summary, entry, reason)
+            summary.failed += 1
+        else:
+            _temporary(store, entry, reason, now, config, summary)
 
 
 def _send(session: Session, entry: OutboxEntry) -> DeliveryFailure | None:

@@ -1,9 +1,10 @@
 """Turn a conference's changes and sittings into queued mails, each together with its mark.
 
-`Mailer` renders with `fs_conf.mail.compose.build_mails` (through `offload`, which the
-scheduler points at gevent's thread pool: rendering takes milliseconds per mail and must not
-stall calls; templates the admin changes on disk are used from the next mailing on) and
-then, in one transaction, checks that the conference is still what was rendered, queues the
+`Mailer` renders with `fs_conf.mail.compose.build_mails` (through `offload`, which tests use
+to count renders; templates the admin changes on disk are used from the next mailing on),
+calling `pause` between recipients (the scheduler gives way to the gevent hub there: a mass
+mailing renders for seconds and must not stall calls), and then, in one transaction,
+checks that the conference is still what was rendered, queues the
 mails (`store.outbox_add`) and records what was mailed (the mailing mark, or the occurrence
 task as done). A crash therefore leaves either both or neither, and the
 outbox keys make a repeated queueing add nothing. When the conference changed while the mails
@@ -54,7 +55,7 @@ from fs_conf.store import Mailing, OutgoingMail, Store
 log = logging.getLogger(__name__)
 
 Offload = Callable[..., Any]
-"""Runs `func(*args, **kwargs)` and returns its result, e.g. gevent's `threadpool.apply`."""
+"""Runs `func(*args, **kwargs)` and returns its result (`run_here`, or a test's counter)."""
 
 RESEND_ATTEMPTS = 5
 """How often `resend` renders again when the conference keeps changing underneath it."""
@@ -63,17 +64,24 @@ RESEND_ATTEMPTS = 5
 def run_here(
     func: Callable[..., Any], args: Sequence[Any] = (), kwargs: dict[str, Any] | None = None
 ) -> Any:
-    """The trivial `Offload`: call in the current thread (the CLI has no calls to protect)."""
+    """The trivial `Offload`: call it here."""
     return func(*args, **(kwargs or {}))
 
 
 class Mailer:
     """Renders and queues the scheduler's mails; see the module docstring."""
 
-    def __init__(self, config: Config, store: Store, offload: Offload = run_here) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        offload: Offload = run_here,
+        pause: Callable[[], object] = lambda: None,
+    ) -> None:
         self._config = config
         self._store = store
         self._offload = offload
+        self._pause = pause
         self._templates = CurrentTemplates(config.templates_dir, config.language)
 
     def mail_changes(self, conference: Conference, mailing: Mailing | None, now: datetime) -> bool:
@@ -205,6 +213,7 @@ class Mailer:
             "attendance": attendance,
             "renderer": self._templates.renderer(),
             "keep_failures": keep_failures,
+            "pause": self._pause,
         }
         return self._offload(build_mails, (conference, kind, self._config, now, occurrence), options)
 

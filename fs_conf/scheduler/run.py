@@ -8,10 +8,11 @@
    recurrences) is only recomputed when it moved, after the scheduler's own work, after
    `wake()`, and before the planning horizon runs out;
 2. run the tasks that are due (`fs_conf.scheduler.actions`); a task that fails is tried again
-   after a back-off that doubles from `RETRY_SECONDS` up to `MAX_RETRY`;
-3. hand due mails to the outbox (`deliver_due`: retries of failed mails are its business; the
-   loop wakes for their retry time);
-4. sleep until the next due task, mail retry or re-plan. It does not poll: while it sleeps,
+   after a back-off that doubles from `RETRY_SECONDS` up to `MAX_RETRY`; meanwhile the
+   courier (`fs_conf.scheduler.courier`) delivers due mails in a greenlet of its own, the
+   mails each task queues as soon as they are committed (retries of failed mails are the
+   outbox's business; the loop wakes for their retry time);
+3. sleep until the next due task, mail retry or re-plan. It does not poll: while it sleeps,
    `fs-conf` commands in other processes wake it with a datagram after they commit
    (`fs_conf.scheduler.wake`, listening while `run()` runs), and `wake()` wakes it for
    changes made in this process. The longest sleep is `scheduler.safety_check_seconds`
@@ -40,10 +41,10 @@ import gevent.pool
 from fs_conf.config import Config
 from fs_conf.esl import InboundESL
 from fs_conf.ivr.room import RoomController
-from fs_conf.mail.outbox import deliver_due
 from fs_conf.mail.transport import Transport
 from fs_conf.scheduler.actions import Actions, Outcome, RoomEnder
-from fs_conf.scheduler.mailing import Mailer, Offload
+from fs_conf.scheduler.courier import Courier
+from fs_conf.scheduler.mailing import Mailer, Offload, run_here
 from fs_conf.scheduler.plan import HORIZON, LOOKBACK, Markers, Task, due, next_due, plan
 from fs_conf.scheduler.wake import WakeListener
 from fs_conf.store import Clock, Store, utc_now
@@ -58,6 +59,8 @@ attendance report after the end come due within one turn)."""
 MARKS_WINDOW = LOOKBACK + timedelta(days=2)
 """Marks are read for occurrences starting this far back: the lookback plus the longest an
 occurrence lasts (24 hours) with room for extensions."""
+GIVE_WAY_SECONDS = 0.005
+"""The longest `give_way` waits for an idle hub."""
 
 Wait = Callable[[gevent.event.Event, float], object]
 """Sleeps until the event is set or the seconds passed (tests pass one that moves a fake clock)."""
@@ -67,10 +70,18 @@ def _event_wait(event: gevent.event.Event, seconds: float) -> object:
     return event.wait(seconds)
 
 
-def _threadpool(
-    func: Callable[..., object], args: tuple = (), kwargs: dict | None = None
-) -> object:
-    return gevent.get_hub().threadpool.apply(func, args, kwargs)
+def give_way() -> None:
+    """Let the hub run everything that is ready (calls, the courier's SMTP replies) before
+    the scheduler goes on: wait until it is idle, at most `GIVE_WAY_SECONDS`.
+
+    The scheduler renders in its own greenlet and calls this after every recipient. In a
+    thread, rendering would hold the GIL for up to 5 ms (the switch interval) at a time, and
+    every wake-up of the hub would wait for it; `gevent.sleep(0)` is run as a callback, and
+    the hub runs up to 50 of those (15 ms of rendering) before it looks at sockets and timers.
+    The bound keeps a hub that is never idle (calls around the clock) from stalling a mailing:
+    then it renders a mail every 5 ms."""
+    with gevent.Timeout(GIVE_WAY_SECONDS, False):
+        gevent.idle()
 
 
 class Scheduler:
@@ -92,12 +103,11 @@ class Scheduler:
         rooms: RoomEnder | None = None,
         ivr_address: tuple[str, int] | None = None,
         wait: Wait = _event_wait,
-        offload: Offload = _threadpool,
+        offload: Offload = run_here,
         check_seconds: float | None = None,
     ) -> None:
         self._config = config
         self._store = store
-        self._transport = transport
         self._clock = clock
         self._wait = wait
         self._check_seconds = (
@@ -111,11 +121,13 @@ class Scheduler:
             config,
             store,
             esl,
-            Mailer(config, store, offload),
+            Mailer(config, store, offload, pause=give_way),
             rooms if rooms is not None else RoomController(config, store, esl, clock),
             ivr_address or (socket.host, socket.port),
             self._calls,
         )
+        lanes = config.mail.smtp.connections if config.mail.transport == "smtp" else 1
+        self._courier = Courier(store, transport, config, clock, lanes)
         self._tasks: list[Task] = []
         self._planned_at: datetime | None = None
         self._version: int | None = None
@@ -165,11 +177,12 @@ class Scheduler:
     # -- one turn --------------------------------------------------------------------------------
 
     def tick(self) -> float:
-        """One turn: plan if needed, run due tasks, deliver mail; returns seconds to sleep."""
+        """One turn: plan if needed, run due tasks while the courier delivers mail; returns
+        seconds to sleep."""
         now = self._clock()
         self._plan_if_changed(now)
-        self._run_due(now)
-        self._deliver(now)
+        with self._courier.turn():
+            self._run_due(now)
         return self._sleep_seconds(self._clock())
 
     def _plan_if_changed(self, now: datetime) -> None:
@@ -220,21 +233,14 @@ class Scheduler:
             self._failures[task.key] = (attempts, now + delay)
         else:
             self._failures.pop(task.key, None)
+        # Whatever the task queued is deliverable now; the courier and the calls get the hub
+        # before the next task's rendering sets out.
+        self._courier.queued()
+        give_way()
 
     def _may_try(self, task: Task, now: datetime) -> bool:
         failure = self._failures.get(task.key)
         return failure is None or failure[1] <= now
-
-    def _deliver(self, now: datetime) -> None:
-        next_attempt = self._store.outbox_next_attempt()
-        if next_attempt is not None and next_attempt <= now:
-            summary = deliver_due(self._store, self._transport, now, self._config)
-            log.info(
-                "mail: %d sent, %d to retry, %d failed",
-                summary.sent,
-                summary.retried,
-                summary.failed,
-            )
 
     def _sleep_seconds(self, now: datetime) -> float:
         moments = [next_due(self._tasks, now)]
