@@ -13,7 +13,10 @@ from pathlib import Path
 
 import icalendar
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
+from fs_conf.errors import ValidationError
 from fs_conf.mail import compose
 from fs_conf.mail.compose import build_mails
 from fs_conf.mail.ics import Attendee, CalendarFrame, EventSpec, calendar_frame, calendar_timezone
@@ -162,3 +165,32 @@ def test_moderator_and_participant_mails_differ_only_in_personal_parts(tmp_path:
     assert b"7306194825" in moderator.message
     assert b"7306194825" not in participant.message
     assert b"55667788" in participant.message and b"55667788" not in moderator.message
+
+
+NAME = st.one_of(
+    st.from_regex(r"[A-Za-z][A-Za-z .,'-]{0,40}", fullmatch=True),
+    st.text(st.characters(min_codepoint=0x20, max_codepoint=0x17F), max_size=50),
+)
+SUBJECT = st.one_of(
+    st.from_regex(r"[ -~]{0,100}", fullmatch=True),
+    st.text(st.characters(min_codepoint=0x20, max_codepoint=0x2FF), max_size=120),
+)
+EMAIL = st.one_of(
+    st.from_regex(r"[a-z0-9._+-]{1,20}@[a-z0-9-]{1,20}(\.[a-z]{2,8}){1,2}", fullmatch=True),
+    st.sampled_from(["jo@bücher.example", "Olivia <o@example.com>", '"Quoted, Name" <q@example.org>']),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(NAME, EMAIL, st.sampled_from(["", "olivia@example.com", "Olivia Organizer <o@example.com>"]), SUBJECT)
+def test_generated_messages_equal_an_email_message_tree(
+    name: str, email: str, reply_to: str, subject: str
+) -> None:
+    try:
+        parse_address("participant.email", email)
+    except ValidationError:
+        assume(False)
+    envelope = Envelope("Conference Bridge <bridge@pbx.example.com>", name, email, reply_to, "key-7", NOW)
+    calendar = CALENDARS[1]
+    fast = build_message(envelope, subject, "Hello\n", "<p>Hello</p>\n", calendar)
+    assert normalised(fast) == normalised(reference_message(envelope, subject, "Hello\n", "<p>Hello</p>\n", calendar))
