@@ -29,10 +29,10 @@ The guarantee, precisely:
 - A crash of the process (SIGKILL, an exception, an OOM kill) can repeat at most one mail,
   however many SMTP sessions deliver side by side: the one whose delivery the server had
   acknowledged, or was about to, while its 'sent' mark was not yet committed (a session
-  sends a message's final dot only when no other message is in that state). That window runs from the moment the server takes the
-  message (it queues it before it answers 250) to the commit of the mark: the 250's way
-  back over the network plus one local commit (no fsync), a fraction of a millisecond on a
-  LAN. The repeat is the same bytes with the same Message-ID, which systems that suppress
+  sends a message's final dot only when no other message is in that state). That window
+  runs from the moment the server takes the message (it queues it before it answers 250)
+  to the commit of the mark: the 250's way back over the network plus one local commit
+  (no fsync), a fraction of a millisecond on a LAN. The repeat is the same bytes with the same Message-ID, which systems that suppress
   duplicates drop or show once (Gmail shows one; Cyrus suppresses duplicate deliveries;
   a Sieve `duplicate` rule, RFC 7352, can discard it).
 - A power cut or kernel crash can repeat the mails marked sent shortly before it: the
