@@ -100,7 +100,7 @@ def build_mails(
     if occurrence is not None and mail_kind is MailKind.INVITATION:
         raise ValidationError("occurrence", occurrence.start.isoformat(), "invitations are for the whole conference")
     renderer = renderer or Renderer(config.templates_dir, config.language)
-    window = _window(conf, occurrence)
+    window = _window(conf, occurrence, original_start)
     recurrence_id = (original_start or occurrence.start) if occurrence and window.single_occurrence else None
     key_time = (original_start or occurrence.start) if occurrence else None
     recurrence = describe_rrule(conf.rrule, config.language, conf.start) if conf.rrule else ""
@@ -126,10 +126,18 @@ def _kind(kind: MailKind | str) -> MailKind:
         raise ValidationError("kind", kind, f"unknown mail kind (known: {known})") from exc
 
 
-def _window(conf: Conference, occurrence: Occurrence | None) -> Window:
-    if occurrence is not None:
-        return Window(occurrence.start, occurrence.end, single_occurrence=bool(conf.rrule))
-    return Window(conf.start, conf.start + conf.duration, single_occurrence=False)
+def _window(
+    conf: Conference, occurrence: Occurrence | None, original_start: datetime | None
+) -> Window:
+    if occurrence is None:
+        return Window(conf.start, conf.start + conf.duration, single_occurrence=False)
+    moved = original_start is not None and original_start != occurrence.start
+    return Window(
+        occurrence.start,
+        occurrence.end,
+        single_occurrence=bool(conf.rrule),
+        moved_from=original_start if moved else None,
+    )
 
 
 class _Composer:

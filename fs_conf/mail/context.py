@@ -63,6 +63,8 @@ class ConferenceVars:
     recurrence: str
     web_url: str
     sequence: int
+    moved_from_text: str = ""
+    """Where a sitting moved on its own was before (date and time); '' otherwise."""
 
 
 @dataclass(frozen=True)
@@ -247,6 +249,8 @@ class Window:
     start: datetime
     end: datetime
     single_occurrence: bool
+    moved_from: datetime | None = None
+    """The sitting's time before it was moved on its own (None when it was not)."""
 
 
 def conference_vars(
@@ -281,6 +285,9 @@ def conference_vars(
         recurrence=recurrence,
         web_url=conference_url(config.web.public_url, conf),
         sequence=conf.sequence,
+        moved_from_text=(
+            format_datetime(window.moved_from.astimezone(zone), language) if window.moved_from else ""
+        ),
     )
 
 

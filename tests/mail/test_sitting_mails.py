@@ -102,7 +102,12 @@ def test_a_moved_sitting_is_a_request_for_its_recurrence_id(smtp_server: SmtpSer
     [paul] = [m for m in deliver(smtp_server, tmp_path, mails) if "paul@" in m["To"]]
     assert paul["Subject"] == "Updated: Weekly sync (Tuesday, 1 April 2025, 15:00)"
     text = paul.get_body(("plain",)).get_content()
-    assert "has changed the conference on Tuesday, 1 April 2025; the other dates stay as they were." in text
+    assert (
+        "has moved the conference of Monday, 31 March 2025, 10:00 to Tuesday, 1 April 2025, 15:00;"
+        " the other dates stay as they were." in text
+    )
+    html = paul.get_body(("html",)).get_content()
+    assert "has moved the conference of Monday, 31 March 2025, 10:00 to Tuesday" in html
     assert "Tuesday, 1 April 2025, 15:00 – 16:30" in text
     assert "Your PIN:  55667788" in text  # an update carries the PIN, as the invitation did
     calendar, method = calendar_of(paul)
