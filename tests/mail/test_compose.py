@@ -116,7 +116,7 @@ def test_moved_occurrence_names_its_original_start(tmp_path: Path) -> None:
     assert vevent["RECURRENCE-ID"].dt == original.start
     assert vevent["DTSTART"].dt == moved.start
     text = parse(mail.message).get_body(("plain",)).get_content()
-    assert "changed the conference on Tuesday, 15 April 2025" in text
+    assert "moved the conference of Monday, 14 April 2025, 10:00 to Tuesday, 15 April 2025, 10:00" in text
 
 
 def test_one_off_conference_occurrence_update_has_no_recurrence_id(tmp_path: Path) -> None:
