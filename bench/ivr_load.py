@@ -11,7 +11,8 @@ The bare handler is greenswitch 0.0.19's OutboundESLServer sending the commands 
 for the same caller, without fs_conf's logic (no store, no schedule, no lockout, no room
 controller, no execute matching by Event-UUID): `myevents`, `answer`, `playback` (welcome),
 `play_and_get_digits` (the PIN, same arguments), `api conference <room> list count`,
-the count announcement (`playback`/`say`, same rule), `set` x3, `conference`, `hangup`.
+the count announcement (`playback`/`say`, same rule), `multiset` (the channel
+variables), `conference`, `hangup`.
 Not `linger`: greenswitch misreads the linger notice (a documented defect), so the bare
 handler does without it.
 
@@ -91,6 +92,7 @@ def serve_fs_conf(esl_port: int, folder: str, max_calls: int, trace: bool) -> No
     from fs_conf.esl import InboundESL
     from fs_conf.ivr.server import IvrServer
     from fs_conf.model import Conference
+    from fs_conf.serve import settle_heap
     from fs_conf.store import open_store
 
     if trace:
@@ -128,6 +130,7 @@ def serve_fs_conf(esl_port: int, folder: str, max_calls: int, trace: bool) -> No
 
     def start() -> int:
         ivr.start()
+        settle_heap()  # as fs-conf serve does once it is up
         return ivr.address[1]
 
     def stop() -> None:
@@ -180,12 +183,11 @@ class BareCall:
             self._app("playback", PROMPTS["there_are"])
             self._app("say", f"en NUMBER pronounced {count}")
             self._app("playback", PROMPTS["members_in_conference"])
-        for name, value in (
-            ("fs_conf_conference_id", "1"),
-            ("fs_conf_role", "participant"),
-            ("conference_controls", PARTICIPANT_CONTROLS),
-        ):
-            self._app("set", f"{name}={value}")
+        self._app(
+            "multiset",
+            f"^^|fs_conf_conference_id=1|fs_conf_role=participant|"
+            f"conference_controls={PARTICIPANT_CONTROLS}",
+        )
         session.call_command("conference", f"{self.room}@{PROFILE}", block=True)
         session.hangup()
 

@@ -16,7 +16,7 @@ import re
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, overload
 
@@ -279,6 +279,32 @@ class OutboundSession:
         if not _VAR_NAME.fullmatch(var):
             raise ValueError(f"channel variable name {var!r} is not [A-Za-z0-9_.]+")
         return self.execute("set", f"{var}={value}", timeout=timeout)
+
+    def multiset(
+        self,
+        variables: Mapping[str, str],
+        *,
+        delimiter: str = "|",
+        timeout: float | None = DEFAULT_EXECUTE_TIMEOUT,
+    ) -> Event:
+        """Set several channel variables with one application (mod_dptools multiset, its
+        `^^<delimiter>` form): one round trip instead of one `set` each."""
+        if not variables:
+            raise ValueError("multiset needs at least one variable")
+        if len(delimiter) != 1 or delimiter.isspace() or delimiter in "^'\\":
+            raise ValueError(f"multiset delimiter must be one plain character (got {delimiter!r})")
+        for var, value in variables.items():
+            if not _VAR_NAME.fullmatch(var):
+                raise ValueError(f"channel variable name {var!r} is not [A-Za-z0-9_.]+")
+            # switch_separate_string() would split there, or take a quote or a backslash
+            # as quoting, and a line break would end the command.
+            if any(char in value for char in (delimiter, "'", "\\", "\n", "\r")):
+                raise ValueError(
+                    f"multiset value of {var!r} must not contain {delimiter!r}, a quote, a "
+                    f"backslash or a line break (got {value!r})"
+                )
+        pairs = delimiter.join(f"{var}={value}" for var, value in variables.items())
+        return self.execute("multiset", f"^^{delimiter}{pairs}", timeout=timeout)
 
     def say(
         self,

@@ -418,8 +418,7 @@ class CallFlow:
             # mod_conference.c conference_function(): inbound legs honour the room lock unless
             # the channel variable conference_enforce_security says otherwise.
             variables["conference_enforce_security"] = "false"
-        for name, value in variables.items():
-            self.session.set(name, value, timeout=self._limit)
+        self.session.multiset(variables, timeout=self._limit)
 
     def _record_name(self) -> None:
         """The caller says their name (`record <path> <seconds>`, mod_dptools record_function)."""

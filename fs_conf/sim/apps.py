@@ -133,6 +133,16 @@ def app_set(session: Session, arg: str) -> None:
     session.channel.set_var(name.strip(), value if sep else None)
 
 
+def app_multiset(session: Session, arg: str) -> None:
+    """mod_dptools multiset_function(): `[^^<delim>]name=value<delim>name=value...`, each part
+    set as `set` sets it; the delimiter is a blank unless `^^` names another."""
+    delim = " "
+    if arg.startswith("^^") and len(arg) > 2:
+        delim, arg = arg[2], arg[3:]
+    for part in separate(arg, delim, limit=256):
+        app_set(session, part)
+
+
 def app_unset(session: Session, arg: str) -> None:
     session.channel.set_var(arg.strip(), None)
 
@@ -255,6 +265,7 @@ def build_apps(ctx: SimContext) -> dict[str, AppFunction]:
         "play_and_get_digits": app_play_and_get_digits,
         "sleep": app_sleep,
         "set": app_set,
+        "multiset": app_multiset,
         "unset": app_unset,
         "export": app_export,
         "hangup": app_hangup,

@@ -529,6 +529,10 @@ def test_helpers_send_the_expected_commands(serve: Callable) -> None:
             "set conference_controls=fsconf-moderator",
         ),
         (lambda s: s.sleep(250), "sleep 250"),
+        (
+            lambda s: s.multiset({"fs_conf_role": "moderator", "conference_controls": "x y"}),
+            "multiset ^^|fs_conf_role=moderator|conference_controls=x y",
+        ),
         (lambda s: s.say("42"), "say en NUMBER pronounced 42"),
         (lambda s: s.answer(), "answer"),
     ],
@@ -587,6 +591,11 @@ def test_play_and_get_digits_uses_a_fresh_variable_and_reads_the_result(serve: C
         (lambda s: s.linger(0), "linger seconds"),
         (lambda s: s.sleep(-1), "sleep"),
         (lambda s: s.execute("play back"), "application"),
+        (lambda s: s.multiset({}), "at least one"),
+        (lambda s: s.multiset({"a b": "1"}), "variable name"),
+        (lambda s: s.multiset({"a": "1|2"}), "must not contain '\\|'"),
+        (lambda s: s.multiset({"a": "it's"}), "quote"),
+        (lambda s: s.multiset({"a": "1"}, delimiter=" "), "delimiter"),
     ],
 )
 def test_bad_arguments_name_the_field(serve: Callable, call: Script, problem: str) -> None:

@@ -54,6 +54,21 @@ def test_missing_file_is_file_not_found(tmp_path: Path) -> None:
         assert call.var("r") == "FILE NOT FOUND" and call.heard == []
 
 
+def test_multiset_sets_each_pair_with_a_blank_or_its_own_delimiter(tmp_path: Path) -> None:
+    dialplan = tmp_path / "d.xml"
+    dialplan.write_text(
+        '<context name="default"><extension name="m"><condition field="destination_number" '
+        'expression="^1$"><action application="multiset" data="a=1 b=two"/>'
+        '<action application="multiset" data="^^|c=x y|d=${a}|e="/>'
+        '<action application="hangup"/></condition></extension></context>'
+    )
+    with Simulator(SimConfig(dialplan=dialplan, time_scale=0.01)) as sim:
+        call = sim.call("1")
+        call.wait_hangup()
+        # mod_dptools multiset_function(): split on the delimiter, each part set by base_set.
+        assert [call.var(name) for name in "abcde"] == ["1", "two", "x y", "1", None]
+
+
 def test_transfer_export_pre_answer_and_silence(tmp_path: Path) -> None:
     dialplan = tmp_path / "d.xml"
     dialplan.write_text(
