@@ -27,6 +27,7 @@ under py-spy and prints its hot spots. Asserts nothing.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from dataclasses import dataclass
@@ -47,7 +48,8 @@ from bench._common import (
 
 HELLO = "bench/hello.wav"
 DIGIT = "bench/digit.wav"
-STEP_TIMEOUT_SECONDS = 30
+STEP_MARGIN_SECONDS = 30
+"""How much longer than a prompt lasts an application may take before the handler gives up."""
 # mod_dptools play_and_get_digits: min max tries timeout terminators file invalid_file var regex
 PAGD_ARGS = f"1 1 1 5000 # {DIGIT} silence_stream://250 bench_digit \\d+"
 LIBS = ("greenswitch", "fs_conf")
@@ -65,35 +67,38 @@ fs_conf.esl's server accepts on a read watcher with a backlog as deep as max_con
 class GreenswitchCall:
     """The trivial handler on greenswitch's OutboundSession (the server already `connect`ed)."""
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: Any, step_timeout: float) -> None:
         self.session = session
+        self.step_timeout = step_timeout
 
     def run(self) -> None:
         self.session.myevents()
         for app, arg in (("answer", None), ("playback", HELLO), ("play_and_get_digits", PAGD_ARGS)):
-            self.session.call_command(app, arg, block=True, response_timeout=STEP_TIMEOUT_SECONDS)
+            self.session.call_command(app, arg, block=True, response_timeout=self.step_timeout)
         self.session.hangup()
 
 
 class FsConfCall:
     """The same handler on fs_conf.esl's OutboundSession."""
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: Any, step_timeout: float) -> None:
         self.session = session
+        self.step_timeout = step_timeout
 
     def run(self) -> None:
         session = self.session
         session.myevents()
-        session.answer(timeout=STEP_TIMEOUT_SECONDS)
-        session.playback(HELLO, timeout=STEP_TIMEOUT_SECONDS)
+        session.answer(timeout=self.step_timeout)
+        session.playback(HELLO, timeout=self.step_timeout)
         session.play_and_get_digits(
-            1, 1, 1, 5000, "#", DIGIT, var="bench_digit", timeout=STEP_TIMEOUT_SECONDS
+            1, 1, 1, 5000, "#", DIGIT, var="bench_digit", timeout=self.step_timeout
         )
         session.hangup()
 
 
-def serve(lib: str, port: int, max_connections: int) -> None:
-    """The server process: one OutboundESLServer until SIGTERM."""
+def serve(lib: str, port: int, max_connections: int, step_timeout: float) -> None:
+    """The server process: one OutboundESLServer until SIGTERM; `step_timeout`: how long an
+    application may take (the longest prompt and a margin)."""
     if lib == "greenswitch":
         import gevent
         import greenswitch
@@ -101,7 +106,7 @@ def serve(lib: str, port: int, max_connections: int) -> None:
         server = greenswitch.OutboundESLServer(
             bind_address="127.0.0.1",
             bind_port=port,
-            application=GreenswitchCall,
+            application=functools.partial(GreenswitchCall, step_timeout=step_timeout),
             max_connections=max_connections,
         )
         listener = gevent.spawn(server.listen)
@@ -115,7 +120,10 @@ def serve(lib: str, port: int, max_connections: int) -> None:
     from fs_conf.esl import OutboundESLServer
 
     ours = OutboundESLServer(
-        "127.0.0.1", 0, application=FsConfCall, max_connections=max_connections
+        "127.0.0.1",
+        0,
+        application=functools.partial(FsConfCall, step_timeout=step_timeout),
+        max_connections=max_connections,
     )
 
     def start() -> int:
@@ -180,6 +188,7 @@ def phases(args: argparse.Namespace) -> list[Phase]:
 def run_phase(lib: str, phase: Phase, args: argparse.Namespace) -> None:
     argv = [sys.executable, __file__, "serve", "--lib", lib, "--port", str(free_port())]
     argv += ["--max-connections", str(max(phase.concurrency * 2, 100))]
+    argv += ["--step-timeout", str(phase.sound_seconds + STEP_MARGIN_SECONDS)]
     profile = str(Path(args.profile) / f"sim_load-{phase.name}-{lib}.txt") if args.profile else ""
     process = ServerProcess(argv, spy=profile).start()
     try:
@@ -230,6 +239,7 @@ def main() -> int:
     server.add_argument("--lib", choices=LIBS, required=True)
     server.add_argument("--port", type=int, default=0)
     server.add_argument("--max-connections", type=int, default=10_000)
+    server.add_argument("--step-timeout", type=float, default=STEP_MARGIN_SECONDS)
     parser.add_argument("--calls", type=int, default=3000, help="burst phase: calls")
     parser.add_argument("--concurrency", type=int, default=1000)
     parser.add_argument("--sound-seconds", type=float, default=0.5, help="burst phase prompts")
@@ -249,7 +259,7 @@ def main() -> int:
     parser.add_argument("--profile", metavar="DIR", help="run each server under py-spy into DIR")
     args = parser.parse_args()
     if args.command == "serve":
-        serve(args.lib, args.port, args.max_connections)
+        serve(args.lib, args.port, args.max_connections, args.step_timeout)
         return 0
     if args.phase != "burst" and args.ramp_sound_seconds <= args.ramp:
         parser.error("--ramp-sound-seconds must exceed --ramp, or the first calls end early")
