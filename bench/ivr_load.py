@@ -326,7 +326,12 @@ def print_targets(runs: dict[tuple[str, str], Run], phases: list[Phase]) -> None
             if run is None:
                 continue
             p99 = run.latency_ms("p99")
-            target = f" (target < {TARGET_P99_MS:g} ms: {verdict(p99, TARGET_P99_MS, below=True)})"
+            if phase.name == "overload":
+                # Callers faster than the machine admits them queue: that wait is capacity,
+                # measured as joins/s; the latency target holds at a rate it sustains.
+                target = " (queueing while overloaded; the target applies to arrivals)"
+            else:
+                target = f" (target < {TARGET_P99_MS:g} ms: {verdict(p99, TARGET_P99_MS, below=True)})"
             p50 = run.latency_ms("p50")
             print(
                 f"  '#' -> conference ({phase.name}, {kind}): p50 {shown(p50, 'ms')}, "
