@@ -319,8 +319,8 @@ def test_end_removes_everyone_and_marks_the_occurrence_ended(
         call.wait_hangup()
     assert woken == [True]
     wait_until(lambda: board.sim.room(ROOM) is None)
-    # Each caller is kicked with the "conference ending" prompt as their kicked sound (the
-    # simulator records it but does not play it; mod_conference.c plays it to the caller).
+    # Each caller is kicked with the "conference ending" prompt as their kicked sound, which
+    # mod_conference.c plays to the caller before the conference application returns.
     sounds = [m.kicked_sound for m in members]  # type: ignore[attr-defined]
     assert sounds == [PROMPTS["conference_ending"]] * 3
     assert board.store.occurrence_ended(1, board.occurrence_start()) == NOW
