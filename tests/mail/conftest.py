@@ -8,9 +8,11 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -69,6 +71,24 @@ class RecordingHandler:
 class SmtpServer:
     handler: RecordingHandler
     port: int
+
+    def count(self) -> int:
+        with self.handler.lock:
+            return len(self.handler.messages)
+
+    def message_ids(self, since: int = 0) -> list[str]:
+        with self.handler.lock:
+            received = list(self.handler.messages[since:])
+        return [str(message_from_bytes(m.data)["Message-ID"]) for m in received]
+
+    def settle(self) -> None:
+        """Wait until a killed client's last message, if it got as far as the final dot, is
+        taken: nothing new for 50 ms."""
+        last, quiet_since = self.count(), time.monotonic()
+        while time.monotonic() - quiet_since < 0.05:
+            time.sleep(0.005)
+            if self.count() != last:
+                last, quiet_since = self.count(), time.monotonic()
 
 
 @pytest.fixture

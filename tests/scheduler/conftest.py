@@ -14,6 +14,7 @@ import pytest
 from fs_conf.config import Config, MailConfig, SchedulerConfig
 from fs_conf.model import Conference, Participant, Role
 from fs_conf.store import Store, open_store
+from tests.mail.conftest import smtp_server  # noqa: F401 (a fixture these tests share)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 START = datetime(2030, 3, 4, 10, 0, tzinfo=BERLIN)

@@ -18,7 +18,6 @@ from typing import Any
 
 import gevent
 import pytest
-from aiosmtpd.controller import Controller
 
 from fs_conf.config import Config, MailConfig, SmtpConfig
 from fs_conf.esl import InboundESL
@@ -29,31 +28,11 @@ from fs_conf.model import Participant, Role
 from fs_conf.scheduler import Scheduler
 from fs_conf.store import OutboxStatus, OutgoingMail, Store, open_store
 from tests.ivr.conftest import wait_until
-from tests.mail.conftest import RecordingHandler, free_port
+from tests.mail.conftest import SmtpServer
 
 from .conftest import SetClock, conference
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@dataclasses.dataclass
-class Server:
-    handler: RecordingHandler
-    port: int
-
-    def count(self) -> int:
-        with self.handler.lock:
-            return len(self.handler.messages)
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    handler = RecordingHandler()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield Server(handler, port)
-    controller.stop()
 
 
 @pytest.fixture
@@ -87,7 +66,7 @@ def add_conferences(store: Store, count: int, people: int) -> None:
 class ServerCountAtRender:
     """An offload that notes how many mails the server had when each rendering began."""
 
-    server: Server
+    server: SmtpServer
     counts: list[int] = dataclasses.field(default_factory=list)
 
     def __call__(self, func: Callable[..., Any], args: tuple = (), kwargs: dict | None = None) -> Any:
@@ -97,29 +76,29 @@ class ServerCountAtRender:
 
 
 def test_mails_go_out_while_the_next_conferences_are_still_rendered(
-    tmp_path: Path, server: Server, offline_esl: InboundESL, store: Store, clock: SetClock
+    tmp_path: Path, smtp_server: SmtpServer, offline_esl: InboundESL, store: Store, clock: SetClock
 ) -> None:
-    config = smtp_config(tmp_path, server.port)
+    config = smtp_config(tmp_path, smtp_server.port)
     add_conferences(store, count=4, people=3)
-    renders = ServerCountAtRender(server)
+    renders = ServerCountAtRender(smtp_server)
     transport = transport_from_config(config.mail)
     scheduler = Scheduler(config, store, offline_esl, transport, clock, offload=renders)
     scheduler.tick()
     # Each conference's invitations were at the server before the next conference rendered.
     assert renders.counts == [0, 3, 6, 9]
-    assert server.count() == 12
+    assert smtp_server.count() == 12
     assert {e.status for e in store.outbox_list()} == {OutboxStatus.SENT}
 
 
 def test_other_greenlets_run_between_every_two_recipients_even_when_never_idle(
     tmp_path: Path,
-    server: Server,
+    smtp_server: SmtpServer,
     offline_esl: InboundESL,
     store: Store,
     clock: SetClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    config = smtp_config(tmp_path, server.port)
+    config = smtp_config(tmp_path, smtp_server.port)
     add_conferences(store, count=2, people=5)
     turns = 0
     stop = False
@@ -148,13 +127,13 @@ def test_other_greenlets_run_between_every_two_recipients_even_when_never_idle(
         other.join()
     assert len(seen) == 10
     assert all(later > earlier for earlier, later in zip(seen, seen[1:], strict=False)), seen
-    assert server.count() == 10
+    assert smtp_server.count() == 10
 
 
 def test_a_backlog_goes_out_one_batch_per_turn_and_the_loop_does_not_sleep_meanwhile(
-    tmp_path: Path, server: Server, offline_esl: InboundESL, store: Store, clock: SetClock
+    tmp_path: Path, smtp_server: SmtpServer, offline_esl: InboundESL, store: Store, clock: SetClock
 ) -> None:
-    config = smtp_config(tmp_path, server.port)
+    config = smtp_config(tmp_path, smtp_server.port)
     mails = [
         OutgoingMail(None, f"r{n}@example.org", "invitation", 0, b"Subject: x\r\n\r\nhello\r\n")
         for n in range(250)
@@ -167,7 +146,7 @@ def test_a_backlog_goes_out_one_batch_per_turn_and_the_loop_does_not_sleep_meanw
         sent.append(len(store.outbox_list(OutboxStatus.SENT)))
     assert sent == [100, 200, 250]
     assert sleeps[:2] == [0.0, 0.0] and sleeps[2] > 0
-    assert server.count() == 250
+    assert smtp_server.count() == 250
 
 
 CHILD = """
@@ -207,7 +186,7 @@ class MarkedWhenEnded:
 
 
 def test_two_sessions_deliver_side_by_side_and_one_mail_at_most_is_unmarked(
-    tmp_path: Path, server: Server
+    tmp_path: Path, smtp_server: SmtpServer
 ) -> None:
     """`fs-conf serve`'s scheduler (gevent-patched, in a process of its own, the default
     `mail.smtp.connections`)."""
@@ -217,9 +196,9 @@ def test_two_sessions_deliver_side_by_side_and_one_mail_at_most_is_unmarked(
         for number in range(10):
             store.add_conference(dataclasses.replace(conference(), uid=f"c{number}@test", start=start))
     marks = MarkedWhenEnded(database)
-    server.handler.on_data = marks
+    smtp_server.handler.on_data = marks
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(database), str(server.port)],
+        [sys.executable, "-c", CHILD, str(database), str(smtp_server.port)],
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
@@ -230,10 +209,10 @@ def test_two_sessions_deliver_side_by_side_and_one_mail_at_most_is_unmarked(
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=10)
     assert SmtpConfig().connections == 2
-    assert server.count() == 30
+    assert smtp_server.count() == 30
     # Every message ended only once all the messages before it had been marked sent.
     assert marks.seen == [(taken, taken) for taken in range(30)]
-    sessions = [m.session for m in server.handler.messages]
+    sessions = [m.session for m in smtp_server.handler.messages]
     assert len(set(sessions)) >= 2
     # side by side: the messages of a batch alternate between the sessions
     assert sum(1 for a, b in zip(sessions, sessions[1:], strict=False) if a != b) > len(set(sessions))

@@ -22,16 +22,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from fs_conf.store import OutboxStatus, Store, open_store
-from tests.mail.conftest import RecordingHandler, free_port
+from tests.mail.conftest import SmtpServer
 
 from .conftest import conference, people
 
@@ -41,42 +40,6 @@ MAILS = CONFERENCES * len(people())
 KILLS = 6
 HOLD_MS = 10
 TRIALS = [(seed, 0) for seed in range(2)] + [(seed, HOLD_MS) for seed in range(2, 4)]
-
-
-@dataclasses.dataclass
-class Server:
-    handler: RecordingHandler
-    port: int
-
-    def message_ids(self, since: int = 0) -> list[str]:
-        with self.handler.lock:
-            received = list(self.handler.messages[since:])
-        return [str(message_from_bytes(m.data)["Message-ID"]) for m in received]
-
-    def count(self) -> int:
-        with self.handler.lock:
-            return len(self.handler.messages)
-
-    def settle(self) -> None:
-        """Wait until a killed client's last message, if it got as far as the final dot, is
-        taken: nothing new for 50 ms."""
-        last, quiet_since = self.count(), time.monotonic()
-        while time.monotonic() - quiet_since < 0.05:
-            time.sleep(0.005)
-            if self.count() != last:
-                last, quiet_since = self.count(), time.monotonic()
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    handler = RecordingHandler()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield Server(handler, port)
-    finally:
-        controller.stop()
 
 
 class Child:
@@ -133,22 +96,22 @@ class Kill:
 
 
 def run_and_kill(
-    child: Child, store: Store, server: Server, rng: random.Random, queueing: bool
+    child: Child, store: Store, smtp_server: SmtpServer, rng: random.Random, queueing: bool
 ) -> Kill:
     """Start the process, let it make progress (queue a conference's mails, or have the
     server take a mail), kill it a random moment later, and note what it left."""
-    received_before, queued_before = server.count(), len(store.outbox_list())
+    received_before, queued_before = smtp_server.count(), len(store.outbox_list())
     child.start()
     if queueing:
         wait_for(lambda: len(store.outbox_list()) > queued_before)
         time.sleep(rng.uniform(0, 0.005))
     else:
-        wait_for(lambda: server.count() > received_before)
+        wait_for(lambda: smtp_server.count() > received_before)
         time.sleep(rng.uniform(0, 0.03))
     child.kill()
-    server.settle()
+    smtp_server.settle()
     marked = sent_ids(store)
-    taken = server.message_ids(since=received_before)
+    taken = smtp_server.message_ids(since=received_before)
     return Kill(
         queued=len(store.outbox_list()),
         sent=len(marked),
@@ -158,11 +121,11 @@ def run_and_kill(
 
 @pytest.mark.parametrize(("seed", "hold_ms"), TRIALS)
 def test_kills_at_random_moments_lose_nothing_and_repeat_only_the_mail_in_flight(
-    seed: int, hold_ms: int, server: Server, database: Path
+    seed: int, hold_ms: int, smtp_server: SmtpServer, database: Path
 ) -> None:
     rng = random.Random(seed)
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
-    child = Child(database, server.port, hold_ms)
+    child = Child(database, smtp_server.port, hold_ms)
     store = open_store(database)
     kills: list[Kill] = []
     try:
@@ -176,11 +139,11 @@ def test_kills_at_random_moments_lose_nothing_and_repeat_only_the_mail_in_flight
             # First while queueing, then while delivering, then at either while both go on.
             unqueued = len(store.outbox_list()) < MAILS
             queueing = unqueued and (round_ == 0 or (round_ > 1 and rng.random() < 0.3))
-            kills.append(run_and_kill(child, store, server, rng, queueing))
+            kills.append(run_and_kill(child, store, smtp_server, rng, queueing))
         child.start()
         wait_for(lambda: len(store.outbox_list(OutboxStatus.SENT)) == MAILS)
         child.kill()
-        server.settle()
+        smtp_server.settle()
         entries = store.outbox_list()
         marks = store.mailings()
         mailed = [c.mailed for c in store.list_conferences()]
@@ -196,14 +159,14 @@ def test_kills_at_random_moments_lose_nothing_and_repeat_only_the_mail_in_flight
     assert len(marks) == CONFERENCES and all(m.sequence == 0 for m in marks.values())
     assert all(mailed)
     stored = {message_id(e.message): e.message for e in entries}
-    copies = collections.Counter(server.message_ids())
+    copies = collections.Counter(smtp_server.message_ids())
     assert set(copies) == set(stored), "every mail arrives"
     # Repeated: only the one mail in the window of each kill, as often as kills caught it.
     assert all(len(kill.unmarked) <= 1 for kill in kills), kills
     caught = collections.Counter(mid for kill in kills for mid in kill.unmarked)
     assert {mid: count - 1 for mid, count in copies.items() if count > 1} == dict(caught)
-    with server.handler.lock:
-        for received in server.handler.messages:
+    with smtp_server.handler.lock:
+        for received in smtp_server.handler.messages:
             original = stored[message_id(received.data)]
             assert received.data.replace(b"\r\n", b"\n") == original.replace(b"\r\n", b"\n")
     if hold_ms:
