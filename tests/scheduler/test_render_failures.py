@@ -70,17 +70,33 @@ def offline_esl() -> Iterator[InboundESL]:
     esl.stop()
 
 
-def scheduler_for(
-    config: Config, store: Store, esl: InboundESL, clock: SetClock, renders: Renders
-) -> Scheduler:
-    transport = FolderTransport(config.mail.folder)
-    return Scheduler(config, store, esl, transport, clock, offload=renders)
+NewScheduler = Callable[[Renders], Scheduler]
+Cli = Callable[..., tuple[int, str, str]]
 
 
-def cli(capsys: pytest.CaptureFixture[str], config_file: Path, *args: str) -> tuple[int, str, str]:
-    status = main(["--config", str(config_file), *args])
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
+@pytest.fixture
+def new_scheduler(
+    config: Config, store: Store, offline_esl: InboundESL, clock: SetClock
+) -> NewScheduler:
+    """A scheduler without FreeSWITCH that mails to the folder, counting renders."""
+
+    def make(renders: Renders) -> Scheduler:
+        transport = FolderTransport(config.mail.folder)
+        return Scheduler(config, store, offline_esl, transport, clock, offload=renders)
+
+    return make
+
+
+@pytest.fixture
+def fs_conf(capsys: pytest.CaptureFixture[str], config_file: Path) -> Cli:
+    """`fs-conf ARGS` with this test's configuration: exit status, stdout, stderr."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        status = main(["--config", str(config_file), *args])
+        captured = capsys.readouterr()
+        return status, captured.out, captured.err
+
+    return run
 
 
 def delivered(config: Config) -> list[Path]:
@@ -97,15 +113,14 @@ def test_a_broken_template_fails_each_mail_with_file_and_line_and_is_not_retried
     config: Config,
     templates: Path,
     store: Store,
-    offline_esl: InboundESL,
     clock: SetClock,
-    config_file: Path,
-    capsys: pytest.CaptureFixture[str],
+    new_scheduler: NewScheduler,
+    fs_conf: Cli,
 ) -> None:
     (templates / "invitation.txt").write_text(BROKEN, encoding="utf-8")
     conf = stored(store)
     renders = Renders()
-    scheduler = scheduler_for(config, store, offline_esl, clock, renders)
+    scheduler = new_scheduler(renders)
     for _ in range(5):
         scheduler.tick()
         clock.advance(minutes=10)
@@ -121,13 +136,13 @@ def test_a_broken_template_fails_each_mail_with_file_and_line_and_is_not_retried
     assert delivered(config) == []  # nothing half-sent
     assert not store.get_conference(conf.id).mailed  # no PIN went out
 
-    status, out, _ = cli(capsys, config_file, "outbox")
+    status, out, _ = fs_conf("outbox")
     lines = out.splitlines()
     assert status == 0 and len(lines) == 3
     assert all("failed" in line and "invitation" in line for line in lines)
     assert all(f"error: {where}: template error:" in line for line in lines)
     assert "mia@example.org" in out and "{{ conference.titel }}" in out
-    status, out, _ = cli(capsys, config_file, "outbox", "--json")
+    status, out, _ = fs_conf("outbox", "--json")
     assert {(row["status"], row["last_error"].split(": ")[0]) for row in json.loads(out)} == {
         ("failed", where)
     }
@@ -137,51 +152,46 @@ def test_after_the_fix_invite_sends_the_invitations_in_place_of_the_failed_ones(
     config: Config,
     templates: Path,
     store: Store,
-    offline_esl: InboundESL,
-    clock: SetClock,
-    config_file: Path,
-    capsys: pytest.CaptureFixture[str],
+    new_scheduler: NewScheduler,
+    fs_conf: Cli,
 ) -> None:
     (templates / "invitation.txt").write_text(BROKEN, encoding="utf-8")
     conf = stored(store)
-    scheduler = scheduler_for(config, store, offline_esl, clock, Renders())
+    scheduler = new_scheduler(Renders())
     scheduler.tick()
     failed_keys = {e.key for e in store.outbox_list(OutboxStatus.FAILED)}
 
-    status, _, err = cli(capsys, config_file, "conference", "invite", str(conf.id))
+    status, _, err = fs_conf("conference", "invite", str(conf.id))
     assert status == 2 and f"{templates / 'invitation.txt'}:2" in err  # still broken: refused
     assert {e.key for e in store.outbox_list(OutboxStatus.FAILED)} == failed_keys
 
     (templates / "invitation.txt").unlink()
-    status, out, _ = cli(capsys, config_file, "conference", "invite", str(conf.id))
+    status, out, _ = fs_conf("conference", "invite", str(conf.id))
     assert status == 0 and "Queued 3 invitations" in out and "(sequence 0)" in out
     scheduler.tick()
     entries = store.outbox_list()
     assert {e.key for e in entries} == failed_keys  # the same mails, not new ones
     assert {e.status for e in entries} == {OutboxStatus.SENT}
     assert len(delivered(config)) == 3
-    status, out, _ = cli(capsys, config_file, "outbox")
+    status, out, _ = fs_conf("outbox")
     assert out.strip() == "No mails waiting or failed."
 
 
 def test_after_a_retry_a_change_is_mailed_as_an_update(
-    config: Config,
     templates: Path,
     store: Store,
-    offline_esl: InboundESL,
-    clock: SetClock,
-    config_file: Path,
-    capsys: pytest.CaptureFixture[str],
+    new_scheduler: NewScheduler,
+    fs_conf: Cli,
 ) -> None:
     (templates / "invitation.html").write_text("{{ nope }}\n", encoding="utf-8")
     conf = stored(store)
-    scheduler = scheduler_for(config, store, offline_esl, clock, Renders())
+    scheduler = new_scheduler(Renders())
     scheduler.tick()
     (templates / "invitation.html").unlink()
-    status, out, _ = cli(capsys, config_file, "outbox", "--retry")
+    status, out, _ = fs_conf("outbox", "--retry")
     assert out.splitlines()[0] == "Rendered again and queued 3 mails."
     assert store.get_conference(conf.id).mailed  # the invitations are on their way
-    assert cli(capsys, config_file, "conference", "update", str(conf.id), "--title", "New")[0] == 0
+    assert fs_conf("conference", "update", str(conf.id), "--title", "New")[0] == 0
     scheduler.tick()
     assert sorted((e.kind, e.sequence, e.status.value) for e in store.outbox_list()) == [
         ("invitation", 0, "sent")
@@ -192,10 +202,8 @@ def test_outbox_retry_renders_exactly_the_failed_mails_again(
     config: Config,
     templates: Path,
     store: Store,
-    offline_esl: InboundESL,
-    clock: SetClock,
-    config_file: Path,
-    capsys: pytest.CaptureFixture[str],
+    new_scheduler: NewScheduler,
+    fs_conf: Cli,
 ) -> None:
     # Only the moderator block is broken: participants get their invitations at once.
     (templates / "_dialin.txt").write_text(
@@ -203,7 +211,7 @@ def test_outbox_retry_renders_exactly_the_failed_mails_again(
         encoding="utf-8",
     )
     conf = stored(store)
-    scheduler = scheduler_for(config, store, offline_esl, clock, Renders())
+    scheduler = new_scheduler(Renders())
     scheduler.tick()
     by_recipient = {e.recipient: e for e in store.outbox_list()}
     assert by_recipient["mia@example.org"].status is OutboxStatus.FAILED
@@ -211,12 +219,12 @@ def test_outbox_retry_renders_exactly_the_failed_mails_again(
     assert by_recipient["paul@example.org"].status is OutboxStatus.SENT
     assert store.get_conference(conf.id).mailed
 
-    status, out, _ = cli(capsys, config_file, "outbox", "--retry")
+    status, out, _ = fs_conf("outbox", "--retry")
     assert status == 0 and out.splitlines()[0] == "Rendered again and queued 0 mails."
     assert "still failing: mia@example.org" in out
 
     (templates / "_dialin.txt").unlink()
-    status, out, _ = cli(capsys, config_file, "outbox", "--retry")
+    status, out, _ = fs_conf("outbox", "--retry")
     assert status == 0 and out.splitlines()[0] == "Rendered again and queued 1 mails."
     scheduler.tick()
     mia = {e.recipient: e for e in store.outbox_list()}["mia@example.org"]
@@ -226,19 +234,16 @@ def test_outbox_retry_renders_exactly_the_failed_mails_again(
 
 
 def test_a_failed_cancellation_is_sent_by_retry_and_a_stale_one_is_left(
-    config: Config,
     templates: Path,
     store: Store,
-    offline_esl: InboundESL,
-    clock: SetClock,
-    config_file: Path,
-    capsys: pytest.CaptureFixture[str],
+    new_scheduler: NewScheduler,
+    fs_conf: Cli,
 ) -> None:
     conf = stored(store)
-    scheduler = scheduler_for(config, store, offline_esl, clock, Renders())
+    scheduler = new_scheduler(Renders())
     scheduler.tick()
     (templates / "cancellation.subject.txt").write_text("{{ nope }}\n", encoding="utf-8")
-    status, _, _ = cli(capsys, config_file, "conference", "cancel", str(conf.id))
+    status, _, _ = fs_conf("conference", "cancel", str(conf.id))
     assert status == 0
     scheduler.tick()
     cancellations = [e for e in store.outbox_list() if e.kind == "cancellation"]
@@ -246,7 +251,7 @@ def test_a_failed_cancellation_is_sent_by_retry_and_a_stale_one_is_left(
     assert all("cancellation.subject.txt:1" in e.last_error for e in cancellations)
 
     (templates / "cancellation.subject.txt").unlink()
-    status, out, _ = cli(capsys, config_file, "outbox", "--retry")
+    status, out, _ = fs_conf("outbox", "--retry")
     assert status == 0 and out.splitlines()[0] == "Rendered again and queued 3 mails."
     scheduler.tick()
     cancellations = [e for e in store.outbox_list() if e.kind == "cancellation"]
@@ -255,24 +260,21 @@ def test_a_failed_cancellation_is_sent_by_retry_and_a_stale_one_is_left(
 
 
 def test_retry_leaves_mails_a_later_sequence_replaced(
-    config: Config,
     templates: Path,
     store: Store,
-    offline_esl: InboundESL,
-    clock: SetClock,
-    config_file: Path,
-    capsys: pytest.CaptureFixture[str],
+    new_scheduler: NewScheduler,
+    fs_conf: Cli,
 ) -> None:
     conf = stored(store)
-    scheduler = scheduler_for(config, store, offline_esl, clock, Renders())
+    scheduler = new_scheduler(Renders())
     scheduler.tick()
     (templates / "update.html").write_text("<p>{{ nope }}</p>\n", encoding="utf-8")
-    assert cli(capsys, config_file, "conference", "update", str(conf.id), "--title", "A")[0] == 0
+    assert fs_conf("conference", "update", str(conf.id), "--title", "A")[0] == 0
     scheduler.tick()
-    assert cli(capsys, config_file, "conference", "update", str(conf.id), "--title", "B")[0] == 0
+    assert fs_conf("conference", "update", str(conf.id), "--title", "B")[0] == 0
     (templates / "update.html").unlink()
     scheduler.tick()  # the second update (sequence 2) renders fine
-    status, out, _ = cli(capsys, config_file, "outbox", "--retry")
+    status, out, _ = fs_conf("outbox", "--retry")
     assert out.splitlines()[0] == "Rendered again and queued 0 mails."
     assert out.count("left as it is:") == 3 and "replaced by the mails of sequence 2" in out
     updates = sorted((e.sequence, e.status) for e in store.outbox_list() if e.kind == "update")
@@ -280,11 +282,11 @@ def test_retry_leaves_mails_a_later_sequence_replaced(
 
 
 def test_a_failed_reminder_is_sent_by_retry_only_before_its_sitting(
-    config: Config, templates: Path, store: Store, offline_esl: InboundESL, clock: SetClock
+    config: Config, templates: Path, store: Store, clock: SetClock, new_scheduler: NewScheduler
 ) -> None:
     (templates / "reminder.txt").write_text("{{ nope }}\n", encoding="utf-8")
     stored(store)
-    scheduler = scheduler_for(config, store, offline_esl, clock, Renders())
+    scheduler = new_scheduler(Renders())
     scheduler.tick()
     clock.at(START - timedelta(minutes=15))
     scheduler.tick()
