@@ -60,9 +60,9 @@ from bench._common import (
     run_load,
     serve_until_terminated,
 )
-from fs_conf.ivr.keypad import PARTICIPANT_CONTROLS
-from fs_conf.ivr.prompts import DEFAULTS as PROMPTS
-from fs_conf.ivr.rooms import room_name
+from fs_conf.ivr.room_names import room_name
+from fs_conf.keypad import PARTICIPANT_CONTROLS
+from fs_conf.prompts import DEFAULTS as PROMPTS
 
 NUMBER = "3000"
 GUEST_PIN = "482190375"
@@ -81,6 +81,7 @@ KINDS = ("fs_conf", "bare")
 # -- the fs_conf IVR ------------------------------------------------------------------------
 def serve_fs_conf(esl_port: int, folder: str, max_calls: int, trace: bool) -> None:
     """The IVR process: store with one open conference, IvrServer, until SIGTERM."""
+    from fs_conf.cli.serve import settle_heap
     from fs_conf.config import (
         Config,
         EslConfig,
@@ -92,7 +93,6 @@ def serve_fs_conf(esl_port: int, folder: str, max_calls: int, trace: bool) -> No
     from fs_conf.esl import InboundESL
     from fs_conf.ivr.server import IvrServer
     from fs_conf.model import Conference
-    from fs_conf.serve import settle_heap
     from fs_conf.store import open_store
 
     if trace:
@@ -256,20 +256,34 @@ def run_phase(kind: str, phase: Phase, args: argparse.Namespace, trace: bool = F
         try:
             load = run_load(
                 [
-                    "--calls", str(args.calls),
-                    "--concurrency", str(args.calls),
-                    "--number", NUMBER,
-                    "--keys", GUEST_PIN + "#",
-                    "--key-prompt", "conference/conf-pin",
-                    "--measure-app", "conference",
-                    "--socket", f"127.0.0.1:{server.port}",
-                    "--esl", f"127.0.0.1:{esl_port}",
-                    "--subscribers", "1" if kind == "fs_conf" else "0",
-                    "--conference-config", str(CONFERENCE_CONF),
-                    "--sound-seconds", str(args.sound_seconds),
-                    "--ramp", str(phase.ramp),
-                    "--hold", str(phase.hold),
-                    "--call-timeout", str(args.call_timeout + phase.ramp),
+                    "--calls",
+                    str(args.calls),
+                    "--concurrency",
+                    str(args.calls),
+                    "--number",
+                    NUMBER,
+                    "--keys",
+                    GUEST_PIN + "#",
+                    "--key-prompt",
+                    "conference/conf-pin",
+                    "--measure-app",
+                    "conference",
+                    "--socket",
+                    f"127.0.0.1:{server.port}",
+                    "--esl",
+                    f"127.0.0.1:{esl_port}",
+                    "--subscribers",
+                    "1" if kind == "fs_conf" else "0",
+                    "--conference-config",
+                    str(CONFERENCE_CONF),
+                    "--sound-seconds",
+                    str(args.sound_seconds),
+                    "--ramp",
+                    str(phase.ramp),
+                    "--hold",
+                    str(phase.hold),
+                    "--call-timeout",
+                    str(args.call_timeout + phase.ramp),
                 ],
                 timeout=args.call_timeout + phase.ramp + phase.hold + 60,
             )
@@ -331,7 +345,9 @@ def print_targets(runs: dict[tuple[str, str], Run], phases: list[Phase]) -> None
                 # measured as joins/s; the latency target holds at a rate it sustains.
                 target = " (queueing while overloaded; the target applies to arrivals)"
             else:
-                target = f" (target < {TARGET_P99_MS:g} ms: {verdict(p99, TARGET_P99_MS, below=True)})"
+                target = (
+                    f" (target < {TARGET_P99_MS:g} ms: {verdict(p99, TARGET_P99_MS, below=True)})"
+                )
             p50 = run.latency_ms("p50")
             print(
                 f"  '#' -> conference ({phase.name}, {kind}): p50 {shown(p50, 'ms')}, "
@@ -342,9 +358,11 @@ def print_targets(runs: dict[tuple[str, str], Run], phases: list[Phase]) -> None
         if run is None:
             continue
         per_call = run.kib_per_call
-        target = f" (target <= {TARGET_KIB_PER_CALL:g} KiB: " + verdict(
-            per_call, TARGET_KIB_PER_CALL + 1e-9, below=True
-        ) + ")"
+        target = (
+            f" (target <= {TARGET_KIB_PER_CALL:g} KiB: "
+            + verdict(per_call, TARGET_KIB_PER_CALL + 1e-9, below=True)
+            + ")"
+        )
         print(
             f"  memory per live call (arrivals, {kind}, {run.summary.get('peak_live', 0)} live): "
             f"RSS delta {shown(per_call, 'KiB')}{target if kind == 'fs_conf' else ''}"

@@ -1,7 +1,7 @@
 """How fast fs_conf renders and delivers invitations through `fs-conf serve`'s own path, next
 to raw smtplib.
 
-The process is gevent-patched as `fs-conf serve` is (fs_conf.launch). An aiosmtpd server
+The process is gevent-patched as `fs-conf serve` is (fs_conf.cli.launch). An aiosmtpd server
 (accept and discard) runs in a separate process on 127.0.0.1. Each round:
 
 1. end to end: 50 weekly Europe/Berlin conferences of 20 participants are stored, the
@@ -213,11 +213,15 @@ class Round:
     size: float
 
 
-def one_round(port: int, config: Config, confs: list[Conference], folder: Path, number: int) -> Round:
+def one_round(
+    port: int, config: Config, confs: list[Conference], folder: Path, number: int
+) -> Round:
     mails = sum(1 for conf in confs for p in conf.participants if p.email)
     served = folder / f"serve{number}.sqlite3"
     stored_conferences(served, confs)
-    end_to_end, probe = scheduler_until_sent(dataclasses.replace(config, database=str(served)), served, mails)
+    end_to_end, probe = scheduler_until_sent(
+        dataclasses.replace(config, database=str(served)), served, mails
+    )
 
     parts = folder / f"parts{number}.sqlite3"
     parts_config = dataclasses.replace(config, database=str(parts))
@@ -239,13 +243,24 @@ def median(rounds: list[Round], pick: Callable[[Round], float]) -> float:
 def report(rounds: list[Round], connections: int) -> None:
     count = rounds[0].mails
     size = rounds[0].size
-    end_to_end, raw_seconds = median(rounds, lambda r: r.end_to_end), median(rounds, lambda r: r.raw)
+    end_to_end, raw_seconds = (
+        median(rounds, lambda r: r.end_to_end),
+        median(rounds, lambda r: r.raw),
+    )
     render_s, deliver_s = median(rounds, lambda r: r.render), median(rounds, lambda r: r.deliver)
-    print(f"{count} invitations with calendar parts, {size / 1024:.1f} KiB each on average;"
-          f" mail.smtp.connections {connections}; medians of {len(rounds)} rounds")
-    print(f"render + queue (Mailer):        {count / render_s:6.0f} mails/s  ({render_s * 1000 / count:.2f} ms/mail)")
-    print(f"deliver (Scheduler, outbox):    {count / deliver_s:6.0f} mails/s  ({deliver_s * 1000 / count:.2f} ms/mail)")
-    print(f"end to end (Scheduler.run):     {count / end_to_end:6.0f} mails/s  ({end_to_end:.2f} s for all)")
+    print(
+        f"{count} invitations with calendar parts, {size / 1024:.1f} KiB each on average;"
+        f" mail.smtp.connections {connections}; medians of {len(rounds)} rounds"
+    )
+    print(
+        f"render + queue (Mailer):        {count / render_s:6.0f} mails/s  ({render_s * 1000 / count:.2f} ms/mail)"
+    )
+    print(
+        f"deliver (Scheduler, outbox):    {count / deliver_s:6.0f} mails/s  ({deliver_s * 1000 / count:.2f} ms/mail)"
+    )
+    print(
+        f"end to end (Scheduler.run):     {count / end_to_end:6.0f} mails/s  ({end_to_end:.2f} s for all)"
+    )
     print(f"raw smtplib, same bytes:        {count / raw_seconds:6.0f} mails/s")
     print(f"ratio end to end / raw:         {raw_seconds / end_to_end:6.2f}  (target >= 0.70)")
     print(f"ratio deliver / raw:            {raw_seconds / deliver_s:6.2f}")
@@ -265,7 +280,10 @@ def main() -> None:
 
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", SERVER, str(port)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert server.stdout is not None

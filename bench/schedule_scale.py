@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from fs_conf.model import Conference
-from fs_conf.schedule import OccurrenceIndex
+from fs_conf.timetable import OccurrenceIndex
 
 ZONES = ("Europe/Berlin", "America/New_York", "UTC", "Asia/Tokyo")
 SERIES = (
@@ -52,8 +52,19 @@ def make_conferences(count: int, now: datetime, rng: random.Random) -> list[Conf
         else:
             day = now.astimezone(zone).date() + timedelta(days=rng.randrange(0, 365))
             rule = None
-        start = datetime(day.year, day.month, day.day, rng.randrange(7, 19), rng.choice((0, 15, 30, 45)), tzinfo=zone)
-        exdates = [start + timedelta(weeks=rng.randrange(1, 150))] if recurring and rng.random() < 0.2 else []
+        start = datetime(
+            day.year,
+            day.month,
+            day.day,
+            rng.randrange(7, 19),
+            rng.choice((0, 15, 30, 45)),
+            tzinfo=zone,
+        )
+        exdates = (
+            [start + timedelta(weeks=rng.randrange(1, 150))]
+            if recurring and rng.random() < 0.2
+            else []
+        )
         conferences.append(
             Conference(
                 title=f"conference {number}",
@@ -80,7 +91,9 @@ def main() -> None:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     conferences = make_conferences(args.conferences, now, random.Random(args.seed))
     series = sum(1 for c in conferences if c.rrule)
-    print(f"{len(conferences)} conferences: {len(conferences) - series} one-off, {series} recurring")
+    print(
+        f"{len(conferences)} conferences: {len(conferences) - series} one-off, {series} recurring"
+    )
 
     builds, firsts = [], []
     for _ in range(3):
@@ -90,9 +103,13 @@ def main() -> None:
         began = time.perf_counter()
         due = index.due_between(now, now + timedelta(minutes=1))
         firsts.append(time.perf_counter() - began)
-    print(f"build index (parse every rule once):     {1000 * statistics.median(builds):8.1f} ms  (median of 3)")
-    print(f"due in the next minute, first question:  {1000 * statistics.median(firsts):8.1f} ms  "
-          f"(median of 3 fresh indexes, {len(due)} due)   target < 50 ms")
+    print(
+        f"build index (parse every rule once):     {1000 * statistics.median(builds):8.1f} ms  (median of 3)"
+    )
+    print(
+        f"due in the next minute, first question:  {1000 * statistics.median(firsts):8.1f} ms  "
+        f"(median of 3 fresh indexes, {len(due)} due)   target < 50 ms"
+    )
 
     timings, found = [], 0
     for minute in range(1, 61):
@@ -108,18 +125,28 @@ def main() -> None:
     next_day = now + timedelta(days=1, minutes=1)
     began = time.perf_counter()
     index.due_between(next_day, next_day + timedelta(minutes=1))
-    print(f"due in the next minute, a day later:     {1000 * (time.perf_counter() - began):8.1f} ms  "
-          "(each series expands its next day)   target < 50 ms")
+    print(
+        f"due in the next minute, a day later:     {1000 * (time.perf_counter() - began):8.1f} ms  "
+        "(each series expands its next day)   target < 50 ms"
+    )
 
     began = time.perf_counter()
     year = index.overlapping(now, now + timedelta(days=365))
-    print(f"every occurrence of the next 365 days:   {time.perf_counter() - began:8.2f} s    "
-          f"({len(year)} occurrences, one sorted timeline)   target < 2 s")
+    print(
+        f"every occurrence of the next 365 days:   {time.perf_counter() - began:8.2f} s    "
+        f"({len(year)} occurrences, one sorted timeline)   target < 2 s"
+    )
     del year
     began = time.perf_counter()
-    count = sum(len(found) for _, found in OccurrenceIndex(conferences).expand(now, now + timedelta(days=365)))
-    print(f"the same, conference by conference:      {time.perf_counter() - began:8.2f} s    "
-          f"({count} occurrences, fresh index)   target < 2 s")
+    count = sum(
+        len(found)
+        for _, found in OccurrenceIndex(conferences).expand(now, now + timedelta(days=365))
+    )
+    print(
+        f"the same, conference by conference:      {time.perf_counter() - began:8.2f} s    "
+        f"({count} occurrences, fresh index)   target < 2 s"
+    )
+
 
 if __name__ == "__main__":
     main()

@@ -55,8 +55,8 @@ PAGD_ARGS = f"1 1 1 5000 # {DIGIT} silence_stream://250 bench_digit \\d+"
 LIBS = ("greenswitch", "fs_conf")
 
 GREENSWITCH_DEFECT = """\
-greenswitch did not complete every call. The documented defect at work (DESIGN.md, "The Event
-Socket library"; fs_conf/esl/__init__.py): OutboundESLServer.listen() calls listen(100) and,
+greenswitch did not complete every call. The documented defect at work (README.md, "Why fs_conf
+has its own Event Socket library"): OutboundESLServer.listen() calls listen(100) and,
 whenever accept() finds nothing, sleeps 100 ms before it looks again, so a burst of connects
 overflows the accept queue (ListenOverflows above). The kernel drops those handshakes: most
 calls get in on the retransmissions (1 s, 3 s, ...), the rest stay connected on the

@@ -2,6 +2,6 @@
 
 import sys
 
-from fs_conf.launch import main
+from fs_conf.cli.launch import main
 
 sys.exit(main())

@@ -20,8 +20,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from fs_conf.errors import ValidationError
-from fs_conf.ivr.keypad import keypad_from_config
-from fs_conf.ivr.prompts import check_overrides
+from fs_conf.keypad import keypad_from_config
+from fs_conf.model import ROOM_OPTIONS, Count, RoomOptions
+from fs_conf.prompts import check_overrides
 
 SECRET_KEYS = frozenset({"password", "api_token"})
 MIN_PIN_LENGTH = 4
@@ -56,7 +57,8 @@ class FreeswitchConfig:
     dial_string: str = "user/{number}"
     """Originate endpoint for call-outs; `{number}` is replaced by the participant's number."""
     xml_dir: str = ""
-    """The FreeSWITCH XML that `fs-conf check` verifies; empty means the copy shipped with fs_conf."""
+    """The FreeSWITCH XML that `fs-conf check` verifies; empty means the copy shipped with
+    fs_conf."""
     conf_dir: str = ""
     """The installed FreeSWITCH's conf folder (e.g. /etc/freeswitch): `fs-conf check` then reports
     extensions FreeSWITCH evaluates before fs_conf's that take a conference number."""
@@ -115,19 +117,16 @@ class PinsConfig:
 
 
 @dataclass(frozen=True)
-class ConferenceDefaults:
-    """Defaults for new conferences; each can be set per conference."""
+class ConferenceDefaults(RoomOptions):
+    """Defaults for new conferences, the room options (inherited, keys such as
+    `conference.start_muted`) among them; each can be set per conference."""
 
     timezone: str = "UTC"
     lead_minutes: int = 10
     grace_minutes: int = 0
-    start_muted: bool = False
-    wait_for_moderator: bool = False
-    end_with_last_moderator: bool = False
-    max_members: int = 0
-    announce_names: bool = False
     moderator_by_caller_id: bool = False
-    """Let a moderator's known phone number make a caller moderator without a PIN (off: spoofable)."""
+    """Let a moderator's known phone number make a caller moderator without a PIN (off:
+    spoofable)."""
     extend_minutes: int = 15
 
 
@@ -139,9 +138,9 @@ class IvrConfig:
     command_timeout_seconds: int = 30
     recordings_dir: str = "recordings"
     prompts: dict[str, str] = field(default_factory=dict)
-    """Overrides of the voice prompts by name (see fs_conf.ivr.prompts)."""
+    """Overrides of the voice prompts by name (see fs_conf.prompts)."""
     keypad: dict[str, str] = field(default_factory=dict)
-    """Overrides of the in-room keys by action name (see fs_conf.ivr.keypad)."""
+    """Overrides of the in-room keys by action name (see fs_conf.keypad)."""
     tts_engine: str = ""
     """Text-to-speech module that tells a call-out's callee who invites them (e.g. `flite`);
     empty: recorded prompts only (see fs_conf.ivr.callout)."""
@@ -197,7 +196,9 @@ def _read_yaml(path: Path) -> dict[str, object]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ValidationError(str(path), str(path), f"cannot read config file: {exc.strerror}") from exc
+        raise ValidationError(
+            str(path), str(path), f"cannot read config file: {exc.strerror}"
+        ) from exc
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -207,7 +208,9 @@ def _read_yaml(path: Path) -> dict[str, object]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ValidationError(str(path), type(data).__name__, "the top level must be a mapping of keys")
+        raise ValidationError(
+            str(path), type(data).__name__, "the top level must be a mapping of keys"
+        )
     return data
 
 
@@ -234,15 +237,19 @@ def _unknown_key(key_path: str, key: object, known: set[str]) -> ValidationError
     """
     close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
     hint = f"did you mean {close[0]!r}? " if close else ""
-    return ValidationError(key_path, str(key), f"unknown key; {hint}known: {', '.join(sorted(known))}")
+    return ValidationError(
+        key_path, str(key), f"unknown key; {hint}known: {', '.join(sorted(known))}"
+    )
 
 
 def _convert(hint: object, value: object, path: str) -> object:
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(hint, value, path)
     origin = typing.get_origin(hint)
     if origin is dict:
-        if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
             raise ValidationError(path, value, "must be a mapping of names to strings")
         return dict(value)
     if origin in (typing.Union, types.UnionType):
@@ -263,7 +270,9 @@ def _convert(hint: object, value: object, path: str) -> object:
         # `-1`, as the admin typed it, not `-1.0`.
         return value
     if hint is str and path.startswith("numbers.") and not isinstance(value, str):
-        raise ValidationError(path, value, "write phone numbers in quotes: YAML reads +49... or 030... as a number")
+        raise ValidationError(
+            path, value, "write phone numbers in quotes: YAML reads +49... or 030... as a number"
+        )
     if hint is str:
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise ValidationError(path, shown, "must be text")
@@ -300,21 +309,30 @@ def _check(config: Config) -> None:
         if (number or required) and not _NUMBER.match(number):
             raise ValidationError(path, number, "must be digits, optionally with a leading +")
     if "{number}" not in config.freeswitch.dial_string:
-        raise ValidationError("freeswitch.dial_string", config.freeswitch.dial_string, "must contain {number}")
-    for path, name in (("ivr.tts_engine", config.ivr.tts_engine), ("ivr.tts_voice", config.ivr.tts_voice)):
+        raise ValidationError(
+            "freeswitch.dial_string", config.freeswitch.dial_string, "must contain {number}"
+        )
+    for path, name in (
+        ("ivr.tts_engine", config.ivr.tts_engine),
+        ("ivr.tts_voice", config.ivr.tts_voice),
+    ):
         # Both go into the originate's variable block: nothing there may be read as syntax.
         if not _TTS_NAME.fullmatch(name):
             raise ValidationError(path, name, "must be a name of letters, digits, '.', '_' or '-'")
     if config.templates_dir and not Path(config.templates_dir).is_dir():
         raise ValidationError("templates_dir", config.templates_dir, "folder does not exist")
     if config.freeswitch.xml_dir and not Path(config.freeswitch.xml_dir).is_dir():
-        raise ValidationError("freeswitch.xml_dir", config.freeswitch.xml_dir, "folder does not exist")
+        raise ValidationError(
+            "freeswitch.xml_dir", config.freeswitch.xml_dir, "folder does not exist"
+        )
     if config.phonebook and not Path(config.phonebook).is_file():
         raise ValidationError("phonebook", config.phonebook, "file does not exist")
     try:
         ZoneInfo(config.conference.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError("conference.timezone", config.conference.timezone, "unknown IANA time zone") from exc
+        raise ValidationError(
+            "conference.timezone", config.conference.timezone, "unknown IANA time zone"
+        ) from exc
     for path, value, allowed in _ranges(config):
         allowed.check(path, value)
     keypad_from_config(config.ivr.keypad)
@@ -333,7 +351,9 @@ class _Range:
         # `not low <= value <= high` also refuses NaN, which YAML reads from `.nan`
         if not self.low <= value <= self.high:
             unit = f" {self.unit}" if self.unit else ""
-            raise ValidationError(path, value, f"must be between {self.low:g} and {self.high:g}{unit}")
+            raise ValidationError(
+                path, value, f"must be between {self.low:g} and {self.high:g}{unit}"
+            )
 
 
 _DAY_MINUTES = 24 * 60
@@ -345,7 +365,11 @@ def _ranges(config: Config) -> list[tuple[str, float, _Range]]:
     sense (a timeout of 0 never waits), upper ends where more is surely a typo (minutes
     typed as seconds) or undoes a guarantee (more PIN tries make guessing easier)."""
     pins, conference, ivr, mail, scheduler = (
-        config.pins, config.conference, config.ivr, config.mail, config.scheduler
+        config.pins,
+        config.conference,
+        config.ivr,
+        config.mail,
+        config.scheduler,
     )
     digits = _Range(MIN_PIN_LENGTH, MAX_PIN_LENGTH, "digits")
     return [
@@ -355,11 +379,23 @@ def _ranges(config: Config) -> list[tuple[str, float, _Range]]:
         ("pins.moderator_length", pins.moderator_length, digits),
         ("pins.tries_per_call", pins.tries_per_call, _Range(1, 10)),
         ("pins.lockout_failures", pins.lockout_failures, _Range(1, 1000)),
-        ("pins.lockout_window_minutes", pins.lockout_window_minutes, _Range(1, _WEEK_MINUTES, "minutes")),
+        (
+            "pins.lockout_window_minutes",
+            pins.lockout_window_minutes,
+            _Range(1, _WEEK_MINUTES, "minutes"),
+        ),
         ("conference.lead_minutes", conference.lead_minutes, _Range(0, _DAY_MINUTES, "minutes")),
         ("conference.grace_minutes", conference.grace_minutes, _Range(0, _DAY_MINUTES, "minutes")),
-        ("conference.max_members", conference.max_members, _Range(0, 10_000)),
-        ("conference.extend_minutes", conference.extend_minutes, _Range(1, _DAY_MINUTES, "minutes")),
+        *(
+            (f"conference.{name}", getattr(conference, name), _Range(0, about.most))
+            for name, about in ROOM_OPTIONS.items()
+            if isinstance(about, Count)
+        ),
+        (
+            "conference.extend_minutes",
+            conference.extend_minutes,
+            _Range(1, _DAY_MINUTES, "minutes"),
+        ),
         ("ivr.pin_timeout_seconds", ivr.pin_timeout_seconds, _Range(1, 300, "seconds")),
         ("ivr.digit_timeout_seconds", ivr.digit_timeout_seconds, _Range(1, 60, "seconds")),
         ("ivr.command_timeout_seconds", ivr.command_timeout_seconds, _Range(1, 600, "seconds")),
@@ -367,10 +403,26 @@ def _ranges(config: Config) -> list[tuple[str, float, _Range]]:
         ("mail.smtp.connections", mail.smtp.connections, _Range(1, 16)),
         ("mail.retry_seconds", mail.retry_seconds, _Range(1, 24 * 3600, "seconds")),
         ("mail.give_up_hours", mail.give_up_hours, _Range(1, 24 * 365, "hours")),
-        ("scheduler.reminder_minutes", scheduler.reminder_minutes, _Range(0, _WEEK_MINUTES, "minutes")),
-        ("scheduler.warn_before_end_minutes", scheduler.warn_before_end_minutes, _Range(0, _DAY_MINUTES, "minutes")),
-        ("scheduler.callout_answer_seconds", scheduler.callout_answer_seconds, _Range(1, 600, "seconds")),
-        ("scheduler.safety_check_seconds", scheduler.safety_check_seconds, _Range(1, 3600, "seconds")),
+        (
+            "scheduler.reminder_minutes",
+            scheduler.reminder_minutes,
+            _Range(0, _WEEK_MINUTES, "minutes"),
+        ),
+        (
+            "scheduler.warn_before_end_minutes",
+            scheduler.warn_before_end_minutes,
+            _Range(0, _DAY_MINUTES, "minutes"),
+        ),
+        (
+            "scheduler.callout_answer_seconds",
+            scheduler.callout_answer_seconds,
+            _Range(1, 600, "seconds"),
+        ),
+        (
+            "scheduler.safety_check_seconds",
+            scheduler.safety_check_seconds,
+            _Range(1, 3600, "seconds"),
+        ),
     ]
 
 

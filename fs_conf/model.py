@@ -7,9 +7,11 @@ PINs are digit strings (a leading zero is significant).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 
 class Role(StrEnum):
@@ -47,15 +49,86 @@ class Participant:
     id: int | None = None
 
 
-@dataclass
-class RoomOptions:
-    """Per-conference behaviour of the room; defaults come from the `conference` config key."""
+@dataclass(frozen=True)
+class Switch:
+    """A room option that is on or off (off by default): `shown` is what `fs-conf conference
+    show` says when it is on, `help` the help of its flags `--x`/`--no-x`."""
 
-    start_muted: bool = False
-    wait_for_moderator: bool = False
-    end_with_last_moderator: bool = False
-    max_members: int = 0
-    announce_names: bool = False
+    shown: str
+    help: str
+
+
+@dataclass(frozen=True)
+class Count:
+    """A room option that counts, from 0 (meaning `zero`, the default) to `most` (higher is
+    surely a typo in the configuration): `shown` is what `fs-conf conference show` says when
+    it is above 0, the number in place of `{}`; `help` is the help of its flag `--x N`,
+    `--no-x` sets 0."""
+
+    shown: str
+    help: str
+    zero: str
+    most: int
+
+
+_ABOUT = "fs_conf.room_option"
+"""The key of a RoomOptions field's metadata that describes it (a `Switch` or a `Count`)."""
+
+
+def _switch(shown: str, help: str) -> bool:
+    return field(default=False, metadata={_ABOUT: Switch(shown, help)})
+
+
+def _count(shown: str, help: str, zero: str, most: int) -> int:
+    return field(default=0, metadata={_ABOUT: Count(shown, help, zero, most)})
+
+
+@dataclass(frozen=True)
+class RoomOptions:
+    """Per-conference behaviour of the room; defaults come from the `conference` config key.
+
+    The one definition of the room options: the config keys, the command-line flags, the
+    JSON keys and what `fs-conf conference show` says are made from these fields (a new
+    option is one field here, plus what the IVR does with it)."""
+
+    start_muted: bool = _switch("participants start muted", "participants join muted")
+    wait_for_moderator: bool = _switch(
+        "wait for a moderator", "participants wait until a moderator joins"
+    )
+    end_with_last_moderator: bool = _switch(
+        "ends with the last moderator", "end the room when the last moderator leaves"
+    )
+    max_members: int = _count("at most {} members", "at most N members", "no limit", 10_000)
+    announce_names: bool = _switch(
+        "names announced", "callers say their name, played to the room on join and leave"
+    )
+
+
+ROOM_OPTIONS: dict[str, Switch | Count] = {
+    option.name: option.metadata[_ABOUT]
+    for option in sorted(
+        dataclasses.fields(RoomOptions),
+        key=lambda option: isinstance(option.metadata[_ABOUT], Count),
+    )
+}
+"""Every room option's description by name: switches first, then counts, the order in which
+`fs-conf conference show` and `--help` list them."""
+
+# Generated from RoomOptions, not written out, so that the options stay defined once. Type
+# checkers cannot see the fields of a generated class: subclasses need a `type: ignore`.
+RoomOptionChoices: Any = dataclasses.make_dataclass(
+    "RoomOptionChoices",
+    [
+        (option.name, f"{option.type} | None", field(default=None))
+        for option in dataclasses.fields(RoomOptions)
+    ],
+    kw_only=True,
+    namespace={
+        "__module__": __name__,
+        "__doc__": "The room options a user chose, as keyword arguments named as in"
+        " RoomOptions; None: not chosen (the configured default, or as it was).",
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -109,6 +182,13 @@ class Conference:
     """The SEQUENCE of the last mailed change to the whole series (not to one sitting): when
     it is not newer than the last mailing, updates announce only the changed sittings."""
     id: int | None = None
+
+    @property
+    def stored_id(self) -> int:
+        """The id of a conference that came from the store; one not stored yet has none."""
+        if self.id is None:
+            raise ValueError(f"conference {self.title!r} has not been stored yet")
+        return self.id
 
     @property
     def moderators(self) -> list[Participant]:

@@ -1,22 +1,9 @@
 """Participants as people type them: the SPEC syntax, phone numbers, e-mail addresses and the
 check for duplicates.
 
-A SPEC is `Name <email>` followed by any of `;phone=NUMBER`, `;moderator`, `;call` (option
-names in any case and order), e.g. `Ann Lee <ann@example.org>;phone=+49 30 1234-56;moderator`.
-Also accepted:
-
-- a bare address, `ann@example.org`: named after its phone book entry, else after the address;
-- `Name;phone=NUMBER` without an address: someone who is called or dials in but gets no mail;
-- a bare `Name` (with options): only with a phone book that knows the name, which supplies
-  the number and the address;
-- `;phone=NAME`: a phone book entry's number instead of a number.
-
-With a phone book, a participant given without a number gets the number of their entry
-(found by address, else by name, unless that entry has another address). `;call` needs a number from one of these.
-
-Phone numbers keep a leading `+` and the digits; spaces, dashes, dots, slashes and
-parentheses are dropped, and the trunk `(0)` of international numbers written the German way
-(`+49 (0)30 ...`) goes too. Letters (vanity numbers) are refused.
+`parse_spec` reads `Name <email>;phone=NUMBER;moderator;call` and its shorter forms, with
+names and numbers from the phone book; `normalise_phone` keeps a leading `+` and the digits.
+The syntax: docs/participants.md#the-spec-syntax
 """
 
 from __future__ import annotations
@@ -52,7 +39,10 @@ def normalise_phone(text: str, field: str = "--participant") -> str:
         raise ValidationError(field, given, "letters in phone number")
     if not _PHONE.fullmatch(number):
         raise ValidationError(
-            field, given, "not a phone number (digits, an optional leading +, and spaces - . / ( ) between them)")
+            field,
+            given,
+            "not a phone number (digits, an optional leading +, and spaces - . / ( ) between them)",
+        )
     if len(number.lstrip("+")) > MAX_PHONE_DIGITS:
         raise ValidationError(field, given, f"phone number has more than {MAX_PHONE_DIGITS} digits")
     return number
@@ -65,7 +55,9 @@ def validate_email(text: str, field: str = "--participant") -> str:
         raise ValidationError(field, text, "e-mail address is empty")
     address = text.strip()
     if _CONTROL.search(address) or any(char.isspace() for char in address):
-        raise ValidationError(field, address, "e-mail address must not contain spaces or line breaks")
+        raise ValidationError(
+            field, address, "e-mail address must not contain spaces or line breaks"
+        )
     if "<" in address or ">" in address:
         raise ValidationError(field, address, "e-mail address must not contain < or >")
     if address.count("@") != 1:
@@ -74,11 +66,15 @@ def validate_email(text: str, field: str = "--participant") -> str:
     if not local or not _LOCAL_PART.fullmatch(local):
         raise ValidationError(field, address, "the part before the @ is not a valid mailbox name")
     if not _DOMAIN.fullmatch(domain):
-        raise ValidationError(field, address, "the part after the @ must be a domain with a dot, like example.org")
+        raise ValidationError(
+            field, address, "the part after the @ must be a domain with a dot, like example.org"
+        )
     return address
 
 
-def parse_spec(text: str, field: str = "--participant", phonebook: PhoneBook | None = None) -> Participant:
+def parse_spec(
+    text: str, field: str = "--participant", phonebook: PhoneBook | None = None
+) -> Participant:
     """A participant from a SPEC (see the module docstring)."""
     if not isinstance(text, str) or not text.strip():
         raise ValidationError(field, text, "participant is empty (write Name <email>)")
@@ -92,7 +88,11 @@ def parse_spec(text: str, field: str = "--participant", phonebook: PhoneBook | N
     if phonebook is not None and (phone is None or email is None or name is None):
         entry = _entry_for(phonebook, name, email)
         if entry is None and email is None and phone is None:
-            raise ValidationError(field, spec, f"no e-mail address or phone number, and no phone book entry named {name!r}")
+            raise ValidationError(
+                field,
+                spec,
+                f"no e-mail address or phone number, and no phone book entry named {name!r}",
+            )
         if entry is not None:
             # a bare name only looked the person up: the book's spelling wins
             name = entry.name if email is None and phone is None else name or entry.name
@@ -101,7 +101,9 @@ def parse_spec(text: str, field: str = "--participant", phonebook: PhoneBook | N
     if email is None and phone is None:
         raise ValidationError(field, spec, "give an e-mail address (Name <email>) or ;phone=NUMBER")
     if "call" in options and phone is None:
-        raise ValidationError(field, spec, ";call needs a phone number (;phone=NUMBER or a phone book entry)")
+        raise ValidationError(
+            field, spec, ";call needs a phone number (;phone=NUMBER or a phone book entry)"
+        )
     return Participant(
         name=name or email or "",
         email=email,
@@ -118,7 +120,12 @@ def _entry_for(phonebook: PhoneBook, name: str | None, email: str | None) -> Ent
         if entry is not None:
             return entry
     entry = phonebook.lookup(name) if name else None
-    if entry is not None and email is not None and entry.email and entry.email.casefold() != email.casefold():
+    if (
+        entry is not None
+        and email is not None
+        and entry.email
+        and entry.email.casefold() != email.casefold()
+    ):
         return None
     return entry
 
@@ -133,7 +140,9 @@ def _split_head(spec: str, field: str) -> tuple[str, str]:
     if not closed:
         raise ValidationError(field, spec, "the e-mail address has no closing >")
     if ";" in before:
-        raise ValidationError(field, spec, "options (;phone=, ;moderator, ;call) go after the <email>")
+        raise ValidationError(
+            field, spec, "options (;phone=, ;moderator, ;call) go after the <email>"
+        )
     rest = rest.strip()
     if rest and not rest.startswith(";"):
         raise ValidationError(field, spec, f"unexpected text after the <email>: {rest!r}")
@@ -148,7 +157,9 @@ def _parse_options(text: str, spec: str, field: str) -> dict[str, str]:
         key, has_value, value = item.partition("=")
         key, value = key.strip().lower(), value.strip()
         if key not in _OPTIONS:
-            raise ValidationError(field, spec, f"unknown option {key!r} (known: ;phone=NUMBER, ;moderator, ;call)")
+            raise ValidationError(
+                field, spec, f"unknown option {key!r} (known: ;phone=NUMBER, ;moderator, ;call)"
+            )
         if key in options:
             raise ValidationError(field, spec, f";{key} is given twice")
         if key == "phone" and not value:
@@ -208,12 +219,17 @@ def first_duplicate(participants: Sequence[Participant]) -> Duplicate | None:
         if participant.email:
             key = participant.email.casefold()
             if key in emails:
-                return Duplicate(index, f"e-mail address given twice ({emails[key].name!r} and {participant.name!r})")
+                return Duplicate(
+                    index,
+                    f"e-mail address given twice ({emails[key].name!r} and {participant.name!r})",
+                )
             emails[key] = participant
         if participant.phone:
             if participant.phone in phones:
                 earlier = phones[participant.phone].name
-                return Duplicate(index, f"phone number given twice ({earlier!r} and {participant.name!r})")
+                return Duplicate(
+                    index, f"phone number given twice ({earlier!r} and {participant.name!r})"
+                )
             phones[participant.phone] = participant
     return None
 

@@ -1,23 +1,8 @@
 """The phone book: names for numbers, so participants and call-outs can be named.
 
-`load_phonebook(path)` reads either format, told apart by the content:
-
-- CSV (UTF-8) with a header naming the columns `name`, `number` and optionally `email`, in
-  any order and case; other columns are ignored. Comma, semicolon (as Excel writes it in
-  German locales) or tab separated, whichever the header uses. Each row needs a name and a
-  number or an e-mail address.
-- vCard 3.0 or 4.0 (one or many cards): FN (else N) for the name, every TEL (`TEL;TYPE=cell:`
-  and `TEL;VALUE=uri:tel:+49...` alike; fax numbers skipped; the preferred one first) and
-  the preferred EMAIL; folded lines are unfolded. Cards with neither a number nor an
-  address are skipped. vCard 2.1 is refused with a hint to export 3.0 or 4.0.
-
-Names must be unique (case-insensitive): `dial ID Ann` must mean one person. A number may
-appear on several entries (a switchboard on every card), but then looking it up finds
-nobody, because it does not tell who is calling. Every error names the file and line,
-e.g. `contacts.csv:7: number: letters in phone number (got 'abc')`.
-
-The vCard subset is parsed here rather than with a vCard library: it is small, and errors
-must carry exact line numbers.
+`load_phonebook(path)` reads CSV or vCard 3.0/4.0, told apart by the content; names must be
+unique, and every error names the file and line. The vCard subset is parsed here, not with a
+library, for exact line numbers. The formats: docs/participants.md#the-phone-book
 """
 
 from __future__ import annotations
@@ -64,8 +49,11 @@ class PhoneBook:
     def _add(self, entry: Entry) -> None:
         key = _name_key(entry.name)
         if key in self._by_name:
-            raise ValidationError(f"{entry.source}: name", entry.name,
-                                  f"already in the phone book ({self._by_name[key].source}); names must be unique")
+            raise ValidationError(
+                f"{entry.source}: name",
+                entry.name,
+                f"already in the phone book ({self._by_name[key].source}); names must be unique",
+            )
         self._entries.append(entry)
         self._by_name[key] = entry
         for number in entry.numbers:
@@ -105,7 +93,9 @@ def load_phonebook(path: str | os.PathLike[str]) -> PhoneBook:
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ValidationError(label, label, "not UTF-8 text; save the phone book as UTF-8 (Excel: CSV UTF-8)") from exc
+        raise ValidationError(
+            label, label, "not UTF-8 text; save the phone book as UTF-8 (Excel: CSV UTF-8)"
+        ) from exc
     except OSError as exc:
         raise ValidationError(label, label, f"cannot read phone book: {exc.strerror}") from exc
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
@@ -152,15 +142,21 @@ def _csv_header(row: list[str], where: str) -> dict[str, int]:
             columns[name] = position
     missing = [name for name in ("name", "number") if name not in columns]
     if missing:
-        raise ValidationError(where, ",".join(row),
-                              f"the header must name the columns name, number and optionally email (missing: {', '.join(missing)})")
+        raise ValidationError(
+            where,
+            ",".join(row),
+            f"the header must name the columns name, number and optionally email (missing: {', '.join(missing)})",
+        )
     return columns
 
 
 def _csv_row(row: list[str], columns: dict[str, int], width: int, where: str) -> Entry:
     if len(row) > width:
-        raise ValidationError(where, len(row),
-                              f"more fields than the header's {width} (quote values that contain the separator)")
+        raise ValidationError(
+            where,
+            len(row),
+            f"more fields than the header's {width} (quote values that contain the separator)",
+        )
 
     def cell(name: str) -> str:
         position = columns.get(name)
@@ -172,8 +168,12 @@ def _csv_row(row: list[str], columns: dict[str, int], width: int, where: str) ->
     if not number and not email:
         raise ValidationError(f"{where}: number", number, "needs a number or an e-mail address")
     numbers = (normalise_phone(number, f"{where}: number"),) if number else ()
-    return Entry(name=name, numbers=numbers, email=validate_email(email, f"{where}: email") if email else None,
-                 source=where)
+    return Entry(
+        name=name,
+        numbers=numbers,
+        email=validate_email(email, f"{where}: email") if email else None,
+        source=where,
+    )
 
 
 # --- vCard -------------------------------------------------------------------------------
@@ -197,7 +197,9 @@ def parse_vcards(text: str, source: str) -> list[Entry]:
         name, params, value = _content_line(line, where)
         if name == "BEGIN" and value.upper() == "VCARD":
             if card is not None:
-                raise ValidationError(where, line, f"BEGIN:VCARD inside the card begun at {card.begin}")
+                raise ValidationError(
+                    where, line, f"BEGIN:VCARD inside the card begun at {card.begin}"
+                )
             card = _Card(begin=where)
         elif card is None:
             raise ValidationError(where, line, "text outside BEGIN:VCARD ... END:VCARD")
@@ -243,7 +245,8 @@ def _content_line(line: str, where: str) -> tuple[str, dict[str, list[str]], str
         if not has_value:
             key, values = "TYPE", piece
         params.setdefault(key.strip().upper(), []).extend(
-            v.strip().strip('"') for v in _split_all_unquoted(values, ","))
+            v.strip().strip('"') for v in _split_all_unquoted(values, ",")
+        )
     return name, params, value
 
 
@@ -253,12 +256,14 @@ def _split_unquoted(text: str, separator: str, where: str) -> tuple[str, str]:
         if char == '"':
             quoted = not quoted
         elif char == separator and not quoted:
-            return text[:position], text[position + 1:]
+            return text[:position], text[position + 1 :]
     raise ValidationError(where, text, f"not a vCard property line (no '{separator}')")
 
 
 def _split_all_unquoted(text: str, separator: str) -> list[str]:
-    pieces, current, quoted = [], [], False
+    pieces: list[str] = []
+    current: list[str] = []
+    quoted = False
     for char in text:
         if char == '"':
             quoted = not quoted
@@ -271,13 +276,18 @@ def _split_all_unquoted(text: str, separator: str) -> list[str]:
     return pieces
 
 
-def _card_property(card: _Card, name: str, params: dict[str, list[str]], value: str, where: str) -> None:
+def _card_property(
+    card: _Card, name: str, params: dict[str, list[str]], value: str, where: str
+) -> None:
     types = {t.lower() for t in params.get("TYPE", [])}
     preferred = "pref" in types or "PREF" in params
     if name == "VERSION":
         if value.strip() not in _VCARD_VERSIONS:
-            raise ValidationError(f"{where}: VERSION", value.strip(),
-                                  "only vCard 3.0 and 4.0 are read; export the contacts as vCard 3.0 or 4.0")
+            raise ValidationError(
+                f"{where}: VERSION",
+                value.strip(),
+                "only vCard 3.0 and 4.0 are read; export the contacts as vCard 3.0 or 4.0",
+            )
         card.version = value.strip()
     elif name == "FN":
         card.name = _unescape(value).strip()
@@ -292,14 +302,19 @@ def _card_property(card: _Card, name: str, params: dict[str, list[str]], value: 
 
 def _tel_number(value: str, params: dict[str, list[str]], where: str) -> str:
     text = value.strip()
-    is_uri = [v.lower() for v in params.get("VALUE", [])] == ["uri"] or text.lower().startswith("tel:")
+    is_uri = [v.lower() for v in params.get("VALUE", [])] == ["uri"] or text.lower().startswith(
+        "tel:"
+    )
     if is_uri:
         if not text.lower().startswith("tel:"):
             raise ValidationError(f"{where}: TEL", text, "a TEL URI must start with tel:")
         text = text[4:]
         if ";" in text:
-            raise ValidationError(f"{where}: TEL", value.strip(),
-                                  "tel: URIs with parameters (;ext=, ;phone-context=) are not supported")
+            raise ValidationError(
+                f"{where}: TEL",
+                value.strip(),
+                "tel: URIs with parameters (;ext=, ;phone-context=) are not supported",
+            )
     return normalise_phone(text, f"{where}: TEL")
 
 
@@ -311,7 +326,9 @@ def _entry(card: _Card) -> Entry | None:
     emails = _preferred_first(card.emails)
     if not numbers and not emails:
         return None
-    return Entry(name=name, numbers=tuple(numbers), email=emails[0] if emails else None, source=card.begin)
+    return Entry(
+        name=name, numbers=tuple(numbers), email=emails[0] if emails else None, source=card.begin
+    )
 
 
 def _preferred_first(values: list[tuple[bool, str]]) -> list[str]:

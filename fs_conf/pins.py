@@ -1,35 +1,9 @@
 """PINs: how long they are, how they are made, checked, compared, and kept unique.
 
-PINs are digit strings (a leading zero is part of the PIN) drawn with `secrets`. A PIN that
-is set is never changed here: once mailed it must keep working (BigBlueButton #10916), so
-`assign_pins` only fills PINs that are empty. (The one PIN that is drawn again is a
-participant's who was promoted to moderator with a PIN shorter than `moderator_length`:
-fs_conf.conferences empties it, see "Lengths".)
-
-Lengths. A PIN that grants moderator rights (the moderator PIN, and the personal PIN of a
-moderator) is `moderator_length` long; the guest PIN and the personal PINs of other
-participants are `guest_length` and `personal_length` long. The defaults, together with the
-IVR's tries per call and lockout, keep guessing any valid PIN above a million calls while up
-to `DESIGN_VALID_PINS` PINs of one length are valid at once on one dialed number; the
-arithmetic is in the README (section "PIN lengths and lockout"), in docs/pins.md and in
-`PinPolicy.calls_to_guess`.
-
-Trivial PINs. A PIN whose digits are all the same (00000000), that counts up or down by one
-(123456789, 987654321, also wrapping: 7890123) or that repeats two digits (12121212) is
-never generated and is refused when set by hand: these are what people pick and what
-guessers try first. Excluding them removes fewer than one PIN in a million of 9 digits.
-
-Uniqueness. PINs must be unique among conferences whose join windows can overlap, whatever
-number they are reached on (so a PIN alone identifies the conference, and a changed number
-never makes two PINs clash). Two conferences' windows "can overlap" when any join window
-[start - lead, end + grace + margin) of the one meets one of the other within the horizon,
-or when both still have occurrences after the horizon (series are not compared forever, so
-two open-ended series always count as overlapping). The margin leaves room for extensions
-(`*6`) granted later. `assign_pins` applies this rule: new PINs avoid the PINs of every
-conference that can overlap, and PINs already set (kept by an update that moves the
-conference) must not clash with one (`check_unique`, `PinClash`). A PIN of a conference
-that can no longer overlap, e.g. one that is over, may be drawn again: the PIN space is not
-used up by the past.
+PINs are digit strings (a leading zero is part of the PIN) drawn with `secrets`. A PIN that is
+set is never changed here: once mailed it must keep working, so `assign_pins` only fills empty
+PINs. Trivial PINs are never generated and are refused when set by hand. PINs are unique among
+conferences whose join windows can overlap. Lengths, arithmetic and the overlap rule: docs/pins.md
 """
 
 from __future__ import annotations
@@ -45,7 +19,7 @@ from datetime import datetime, timedelta
 from fs_conf.config import MAX_PIN_LENGTH, MIN_PIN_LENGTH, PinsConfig
 from fs_conf.errors import ValidationError
 from fs_conf.model import Conference, ConferenceStatus, Participant, Role
-from fs_conf.schedule import ConferenceSchedule
+from fs_conf.timetable import ConferenceSchedule
 
 MIN_LENGTH = MIN_PIN_LENGTH
 MAX_LENGTH = MAX_PIN_LENGTH
@@ -77,7 +51,9 @@ class PinPolicy:
         for name in ("guest_length", "personal_length", "moderator_length"):
             value = getattr(self, name)
             if not MIN_LENGTH <= value <= MAX_LENGTH:
-                raise ValidationError(f"pins.{name}", value, f"must be between {MIN_LENGTH} and {MAX_LENGTH} digits")
+                raise ValidationError(
+                    f"pins.{name}", value, f"must be between {MIN_LENGTH} and {MAX_LENGTH} digits"
+                )
         for name in ("max_tries_per_call", "lockout_failures"):
             if getattr(self, name) < 1:
                 raise ValidationError(f"pins.{name}", getattr(self, name), "must be at least 1")
@@ -106,7 +82,8 @@ class PinPolicy:
         return max(self.guest_length, self.personal_length, self.moderator_length)
 
     def personal_length_for(self, role: Role) -> int:
-        """A moderator's personal PIN grants moderator rights, so it is as long as the moderator PIN."""
+        """A moderator's personal PIN grants moderator rights, so it is as long as the
+        moderator PIN."""
         return self.moderator_length if role is Role.MODERATOR else self.personal_length
 
     def calls_to_guess(self, valid_pins: int, length: int) -> float:
@@ -117,7 +94,11 @@ class PinPolicy:
         """Expected time to the first hit when the lockout on the dialed number is the limit:
         at most `lockout_failures` wrong PINs per `lockout_window`, whatever the caller ID."""
         windows = 10**length / max(valid_pins, 1) / self.lockout_failures
-        return timedelta(seconds=min(windows * self.lockout_window.total_seconds(), timedelta.max.total_seconds()))
+        return timedelta(
+            seconds=min(
+                windows * self.lockout_window.total_seconds(), timedelta.max.total_seconds()
+            )
+        )
 
 
 def is_trivial(pin: str) -> bool:
@@ -133,12 +114,18 @@ def is_trivial(pin: str) -> bool:
 def generate_pin(length: int, taken: Container[str] = frozenset()) -> str:
     """A random, non-trivial PIN of `length` digits that is not in `taken`."""
     if not MIN_LENGTH <= length <= MAX_LENGTH:
-        raise ValidationError("pins", length, f"PIN length must be between {MIN_LENGTH} and {MAX_LENGTH} digits")
+        raise ValidationError(
+            "pins", length, f"PIN length must be between {MIN_LENGTH} and {MAX_LENGTH} digits"
+        )
     for _ in range(_GENERATE_ATTEMPTS):
         pin = f"{secrets.randbelow(10**length):0{length}d}"
         if pin not in taken and not is_trivial(pin):
             return pin
-    raise ValidationError("pins", length, f"no free PIN of this length found in {_GENERATE_ATTEMPTS} tries; use longer PINs")
+    raise ValidationError(
+        "pins",
+        length,
+        f"no free PIN of this length found in {_GENERATE_ATTEMPTS} tries; use longer PINs",
+    )
 
 
 def validate_pin(text: str, length: int, field: str = "--pin") -> str:
@@ -152,7 +139,11 @@ def validate_pin(text: str, length: int, field: str = "--pin") -> str:
     if len(pin) != length:
         raise ValidationError(field, HIDDEN, f"must be {length} digits, not {len(pin)}")
     if is_trivial(pin):
-        raise ValidationError(field, HIDDEN, "too easy to guess (one digit repeated, a run like 1234, or a pattern like 1212)")
+        raise ValidationError(
+            field,
+            HIDDEN,
+            "too easy to guess (one digit repeated, a run like 1234, or a pattern like 1212)",
+        )
     return pin
 
 
@@ -206,7 +197,9 @@ def windows_can_overlap(a: Conference, b: Conference, rule: OverlapRule) -> bool
         else:
             j += 1
     horizon_end = rule.now + rule.horizon
-    return all(ConferenceSchedule(c).next_start(horizon_end, inclusive=True) is not None for c in (a, b))
+    return all(
+        ConferenceSchedule(c).next_start(horizon_end, inclusive=True) is not None for c in (a, b)
+    )
 
 
 class PinClash(ValidationError):
@@ -214,7 +207,8 @@ class PinClash(ValidationError):
 
     def __init__(self, field: str, other: Conference) -> None:
         super().__init__(
-            field, HIDDEN,
+            field,
+            HIDDEN,
             f"PIN already used by conference {describe(other)!r}, which can be joined at the same time",
         )
         self.other = other
@@ -276,7 +270,9 @@ def _check_within(pins: list[tuple[str, str]]) -> None:
     seen: dict[str, str] = {}
     for field, pin in pins:
         if pin in seen:
-            raise ValidationError(field, HIDDEN, f"same PIN as {seen[pin]}: each PIN of a conference must differ")
+            raise ValidationError(
+                field, HIDDEN, f"same PIN as {seen[pin]}: each PIN of a conference must differ"
+            )
         seen[pin] = field
 
 
@@ -307,4 +303,6 @@ def assign_pins(
         p if p.pin else dataclasses.replace(p, pin=fill("", policy.personal_length_for(p.role)))
         for p in conf.participants
     ]
-    return dataclasses.replace(conf, guest_pin=guest_pin, moderator_pin=moderator_pin, participants=participants)
+    return dataclasses.replace(
+        conf, guest_pin=guest_pin, moderator_pin=moderator_pin, participants=participants
+    )

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fs_conf.esl.connection import ESLError
+from fs_conf.esl.errors import ConferenceAPIError, RoomNotFound
 
 TARGET_WORDS = ("all", "last", "non_moderator")
 
@@ -27,23 +27,6 @@ _ROOM_LINE = re.compile(
     r"flags: (?P<flags>[^)]*)\)"
 )
 _NOT_FOUND = re.compile(r"-ERR Conference (?P<room>\S+) not found")
-
-
-class ConferenceAPIError(ESLError):
-    """mod_conference answered `-ERR ...` (or a usage text); `reply` is what it said."""
-
-    def __init__(self, command: str, reply: str) -> None:
-        self.command = command
-        self.reply = reply.strip()
-        super().__init__(f"conference {command}: {self.reply}")
-
-
-class RoomNotFound(ConferenceAPIError):
-    """The room does not exist (mod_conference: `-ERR Conference <room> not found`)."""
-
-    def __init__(self, command: str, reply: str, room: str) -> None:
-        self.room = room
-        super().__init__(command, reply)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,7 @@
 """One Event Socket TCP connection on gevent: a reader greenlet, ordered replies, bounded waits.
 
-FreeSWITCH answers every command with exactly one `command/reply` or `api/response`, in the
-order the commands were sent, so replies are matched to a FIFO of waiters. Every other frame
-(events, notices, auth/request) goes to the owner's `on_frame` callback, which runs in the
-reader greenlet and must not block. Every wait is bounded; when the TCP connection ends, with
-or without a notice, every waiter fails at once.
+Replies are matched to commands in the order sent; every other frame goes to the owner's
+`on_frame`, which runs in the reader greenlet and must not block (docs/esl.md).
 """
 
 from __future__ import annotations
@@ -19,32 +16,21 @@ import gevent.event
 import gevent.lock
 from gevent import socket
 
-from fs_conf.esl.frames import Frame, FrameParser, ProtocolError, encode_command
+from fs_conf.esl.async_result import AsyncResult
+from fs_conf.esl.errors import (
+    ConnectionLost,
+    ESLError,
+    ESLTimeout,
+    NotConnectedError,
+    ProtocolError,
+)
+from fs_conf.esl.frames import Frame, FrameParser, encode_command
 
 log = logging.getLogger(__name__)
 
+# FreeSWITCH answers every command with exactly one of these, in the order the commands came.
 REPLY_TYPES = ("command/reply", "api/response")
 RECV_BYTES = 65536
-
-
-class ESLError(Exception):
-    """Base of the Event Socket errors."""
-
-
-class ESLTimeout(ESLError, TimeoutError):
-    """A bounded wait (connect, send, reply, execute, job) ran out."""
-
-
-class ConnectionLost(ESLError):
-    """The connection ended (closed by the peer, by us, or broken) while something waited."""
-
-
-class NotConnectedError(ConnectionLost):
-    """A command was sent on a connection that is not (or no longer) open."""
-
-
-class CommandError(ESLError):
-    """FreeSWITCH answered a command with `-ERR ...`; the message is its reply text."""
 
 
 class _Waiter:
@@ -52,7 +38,7 @@ class _Waiter:
 
     def __init__(self, command: str) -> None:
         self.command = command
-        self.result: gevent.event.AsyncResult = gevent.event.AsyncResult()
+        self.result: AsyncResult[Frame] = gevent.event.AsyncResult()
         self.abandoned = False
 
 
@@ -188,7 +174,9 @@ class Connection:
             while self._read_some():
                 pass
             if self._parser.mid_frame:
-                reason = f"closed by peer in the middle of a frame ({self._parser.describe_pending()})"
+                reason = (
+                    f"closed by peer in the middle of a frame ({self._parser.describe_pending()})"
+                )
                 log.warning("%s: %s", self.label, reason)
         except ProtocolError as exc:
             reason = f"protocol error: {exc}"

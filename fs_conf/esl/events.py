@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
+from typing import overload
 from urllib.parse import unquote
 
-from fs_conf.esl.frames import Frame, ProtocolError, content_length, parse_header_block
+from fs_conf.esl.errors import ProtocolError
+from fs_conf.esl.frames import Frame, content_length, parse_header_block
 
 EVENT_CONTENT_TYPES = ("text/event-plain", "text/event-json", "text/event-xml")
 
@@ -40,6 +42,10 @@ class Event:
             return self.subclass
         return self.name
 
+    @overload
+    def get(self, name: str) -> str | None: ...
+    @overload
+    def get(self, name: str, default: str) -> str: ...
     def get(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name, default)
 

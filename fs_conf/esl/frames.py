@@ -1,9 +1,7 @@
 """Event Socket framing: bytes in, Frames out (and commands out as bytes); no I/O here.
 
-A frame is a block of `Name: value` lines ended by an empty line, followed by exactly
-`Content-Length` bytes of body when that header is present (mod_event_socket.c writes every
-message this way). The parser is a two-state machine (reading headers / reading a body) that
-can be fed any split of the stream, down to one byte at a time.
+A frame is header lines, an empty line, then `Content-Length` bytes of body (mod_event_socket.c
+writes every message this way); the parser takes any split of the stream (docs/esl.md).
 """
 
 from __future__ import annotations
@@ -12,12 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
+from fs_conf.esl.errors import ProtocolError
+
 MAX_HEADER_BYTES = 1024 * 1024
 MAX_BODY_BYTES = 64 * 1024 * 1024
-
-
-class ProtocolError(Exception):
-    """The peer sent bytes that are not Event Socket protocol; the message names what."""
 
 
 @dataclass

@@ -1,8 +1,7 @@
 """Inbound Event Socket client: we connect to FreeSWITCH (port 8021) for api, bgapi and events.
 
-Handlers registered with `register_handle` each run in their own greenlet fed by their own
-queue: a slow or failing handler delays only itself, never the reader or other handlers, and
-each handler still sees events in arrival order.
+Each handler registered with `register_handle` runs in its own greenlet, fed the events in
+arrival order, so a slow one delays only itself (docs/esl.md).
 """
 
 from __future__ import annotations
@@ -17,33 +16,24 @@ import gevent.event
 import gevent.queue
 from gevent import socket
 
-from fs_conf.esl.connection import (
+from fs_conf.esl.async_result import AsyncResult
+from fs_conf.esl.connection import Connection
+from fs_conf.esl.errors import (
+    AuthenticationError,
     CommandError,
-    Connection,
     ConnectionLost,
-    ESLError,
     ESLTimeout,
     NotConnectedError,
+    OriginateError,
+    ProtocolError,
 )
 from fs_conf.esl.events import EVENT_CONTENT_TYPES, Event, event_from_frame
-from fs_conf.esl.frames import Frame, ProtocolError
+from fs_conf.esl.frames import Frame
 
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[Event], object]
 EVENT_FORMATS = ("plain", "json", "xml")
-
-
-class AuthenticationError(ESLError):
-    """FreeSWITCH refused the ESL password (the password itself is never in the message)."""
-
-
-class OriginateError(ESLError):
-    """An originate failed; `cause` is FreeSWITCH's hangup cause, e.g. NO_ANSWER."""
-
-    def __init__(self, cause: str) -> None:
-        self.cause = cause
-        super().__init__(f"originate failed: {cause}")
 
 
 class _HandlerWorker:
@@ -91,7 +81,7 @@ class InboundESL:
         self._auth_request = gevent.event.Event()
         self._refusal = ""
         self._handlers: dict[str, list[_HandlerWorker]] = {}
-        self._jobs: dict[str, gevent.event.AsyncResult] = {}
+        self._jobs: dict[str, AsyncResult[Event]] = {}
         self._subscribed: set[str] = set()
         self._format = "plain"
         self._filters: set[tuple[str, str]] = set()
@@ -173,7 +163,7 @@ class InboundESL:
         deadline = time.monotonic() + limit
         self._ensure_job_events()
         job_uuid = str(uuid.uuid4())
-        result: gevent.event.AsyncResult = gevent.event.AsyncResult()
+        result: AsyncResult[Event] = gevent.event.AsyncResult()
         self._jobs[job_uuid] = result
         try:
             reply = self._request(f"bgapi {command}", {"Job-UUID": job_uuid}, timeout=limit)

@@ -1,10 +1,7 @@
 """Outbound Event Socket: FreeSWITCH's `socket` app connects to us, one session per call.
 
-Every `execute` sends its own Event-UUID and waits for the CHANNEL_EXECUTE_COMPLETE whose
-Application-UUID matches (FreeSWITCH copies it, see scenario2 case1 of the recordings), so
-several executions may be in flight and a completion started elsewhere (a caller-controls
-`execute_application`, an inbound `sendmsg`) never resolves the wrong wait. A hangup, a
-disconnect notice or a closed socket fails every pending execution at once.
+Every `execute` is matched to its CHANNEL_EXECUTE_COMPLETE by the Event-UUID it sends
+(docs/esl.md); a hangup or a closed socket fails every pending execution at once.
 """
 
 from __future__ import annotations
@@ -18,17 +15,18 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, overload
+from typing import Literal, ParamSpec, TypeVar, overload
 
 import gevent
 import gevent.event
 import gevent.pool
 from gevent import socket
-from gevent.server import StreamServer
 
-from fs_conf.esl.connection import CommandError, Connection, ConnectionLost, ESLTimeout
+from fs_conf.esl.async_result import AsyncResult
+from fs_conf.esl.connection import Connection
+from fs_conf.esl.errors import CommandError, ESLTimeout, OutboundSessionHasGoneAway, ProtocolError
 from fs_conf.esl.events import EVENT_CONTENT_TYPES, Event, event_from_frame, plain_event_name
-from fs_conf.esl.frames import Frame, ProtocolError
+from fs_conf.esl.frames import Frame
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +35,8 @@ ROUTED_EVENTS = frozenset({"CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP"})
 """The events a session acts on itself; one that buffers none parses no others."""
 _VAR_NAME = re.compile(r"[A-Za-z0-9_.]+")
 
-
-class OutboundSessionHasGoneAway(ConnectionLost):
-    """The caller hung up or the call's socket closed: nothing more can run on this call."""
+_Params = ParamSpec("_Params")
+_Returned = TypeVar("_Returned")
 
 
 @dataclass(frozen=True)
@@ -68,7 +65,7 @@ class Execution:
         self.arg = arg
         self.event_uuid = str(uuid.uuid4())
         self._session = session
-        self._result: gevent.event.AsyncResult = gevent.event.AsyncResult()
+        self._result: AsyncResult[Event] = gevent.event.AsyncResult()
 
     def __repr__(self) -> str:
         # No argument here: it can carry caller data (a `set` of a PIN) into log lines.
@@ -245,6 +242,8 @@ class OutboundSession:
             headers["execute-app-arg"] = str(arg)
         if event_lock:
             headers["event-lock"] = "true"
+        # FreeSWITCH copies it into the completion's Application-UUID (recordings, scenario2
+        # case1): that is how the completion finds this execution.
         headers["Event-UUID"] = execution.event_uuid
         self._executions[execution.event_uuid] = execution
         try:
@@ -492,122 +491,13 @@ class _WhileConnected:
     def __exit__(self, *exc_info: object) -> None:
         self._session.raise_if_disconnected()
 
-    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+    def __call__(self, func: Callable[_Params, _Returned]) -> Callable[_Params, _Returned]:
         @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
+        def wrapper(*args: _Params.args, **kwargs: _Params.kwargs) -> _Returned:
             with self:
                 return func(*args, **kwargs)
 
         return wrapper
-
-
-class CallApplication(Protocol):
-    def run(self) -> object: ...
-
-
-class OutboundESLServer:
-    """Accepts FreeSWITCH's socket connections; runs `application(session).run()` per call.
-
-    `command_timeout` bounds each command's reply (also the `connect`), `exit_timeout` how
-    long a finished call waits for `+OK bye` before its socket is closed anyway,
-    `event_buffer` how many events each session keeps for `next_event` (see OutboundSession).
-
-    Built on gevent's StreamServer (accepting on a read watcher, no polling). bind_port=0
-    picks a free port, readable as `bound_port` after `start()`.
-    """
-
-    def __init__(
-        self,
-        bind_address: str = "127.0.0.1",
-        bind_port: int = 8084,
-        application: Callable[[OutboundSession], CallApplication] | None = None,
-        max_connections: int = 100,
-        *,
-        command_timeout: float = 10.0,
-        exit_timeout: float = 1.0,
-        event_buffer: int = 1000,
-    ) -> None:
-        if application is None or not callable(application):
-            raise ValueError(
-                f"application must be a callable taking a session (got {application!r})"
-            )
-        if max_connections < 1:
-            raise ValueError(f"max_connections must be >= 1 (got {max_connections})")
-        self.bind_address = bind_address
-        self.bind_port = bind_port
-        self.application = application
-        self.max_connections = max_connections
-        self.command_timeout = command_timeout
-        self.exit_timeout = exit_timeout
-        self.event_buffer = event_buffer
-        self._sessions: set[OutboundSession] = set()
-        self._pool = gevent.pool.Pool()
-        self._server: StreamServer | None = None
-        self._stopped = gevent.event.Event()
-
-    @property
-    def bound_port(self) -> int | None:
-        return None if self._server is None else self._server.server_port
-
-    @property
-    def connection_count(self) -> int:
-        return len(self._sessions)
-
-    def start(self) -> None:
-        """Bind and start accepting; an address in use raises OSError."""
-        self._stopped.clear()
-        # A listen backlog as deep as the calls we take: FreeSWITCH connects a burst of calls
-        # at once, and gevent's default (128) overflows; the kernel then drops the SYNs and
-        # the calls wait seconds for the retries (bench/sim_load.py shows it).
-        self._server = StreamServer(
-            (self.bind_address, self.bind_port),
-            self._handle,
-            backlog=max(self.max_connections, 128),
-            spawn=self._pool,
-        )
-        self._server.start()
-        log.info("outbound ESL server listening on %s:%s", self.bind_address, self.bound_port)
-
-    def listen(self) -> None:
-        """Start (if needed) and block until `stop()` (greenswitch's API)."""
-        if self._server is None:
-            self.start()
-        self._stopped.wait()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Close the listener, end live sessions, wait up to `timeout` s for call greenlets."""
-        deadline = time.monotonic() + timeout
-        if self._server is not None:
-            self._server.close()
-        stoppers = [
-            gevent.spawn(session.stop, min(self.exit_timeout, timeout))
-            for session in list(self._sessions)
-        ]
-        gevent.joinall(stoppers, timeout=timeout)
-        self._pool.join(timeout=max(0.0, deadline - time.monotonic()))
-        self._pool.kill(timeout=1.0)
-        self._server = None
-        self._stopped.set()
-
-    def _handle(self, sock: socket.socket, address: object) -> None:
-        if len(self._sessions) >= self.max_connections:
-            log.warning("call from %s refused: %d calls already", address, len(self._sessions))
-            sock.close()
-            return
-        session = OutboundSession(
-            sock, address, command_timeout=self.command_timeout, event_buffer=self.event_buffer
-        )
-        self._sessions.add(session)
-        try:
-            session.connect()
-            self.application(session).run()
-        except OutboundSessionHasGoneAway as exc:
-            log.info("call %s (%s) ended: %s", session.uuid, session.caller_id_number, exc)
-        except Exception:
-            log.exception("call %s (%s) failed", session.uuid, session.caller_id_number)
-        finally:
-            self._sessions.discard(session)
-            session.stop(self.exit_timeout)
 
 
 def _routed(frame: Frame) -> bool:

@@ -1,44 +1,9 @@
 """Call-outs: fs_conf calls a participant at the start and lets them in after they press 1.
 
-Placing the call (scheduler side): `prepare_callout` builds the originate command and the
-`Callout` record to store first; `place_callout` sends it with `bgapi` (non-blocking for
-FreeSWITCH: the answer comes as a BACKGROUND_JOB) and `callout_status` reads the result:
-
-    originate {origination_uuid=<uuid>,origination_caller_id_number=<conference number>,
-               origination_caller_id_name=<title>,originate_timeout=<callout_answer_seconds>,
-               ignore_early_media=true,fs_conf_callout=<participant id>,
-               fs_conf_conference=<conference id>,fs_conf_callout_token=<token>}
-              <dial_string with the number> '&socket(<IVR host:port> async full)'
-
-The application is in single quotes because originate splits its argument on spaces before
-it reads `&app(args)`, keeping quoted text together and then removing the quotes
-(mod_commands.c originate_function, switch_utils.c switch_separate_string /
-cleanup_separated_string); unquoted, `async full` would be lost. `ignore_early_media` keeps a
-ringback or announcement from counting as an answer. `+OK <uuid>` means answered; the call
-then reaches the IVR. `-ERR <cause>` means it did not: USER_BUSY and CALL_REJECTED (the callee
-refused) are recorded as participant status `declined`, every other cause (NO_ANSWER,
-NO_USER_RESPONSE, unreachable, ...) as `no_answer`.
-
-Answering (IVR side): `answer_callout` runs instead of the PIN prompt when the channel data
-carries `variable_fs_conf_callout`. It trusts the call only if the channel is outbound
-(`Call-Direction: outbound`, as the recordings show for the leg originate creates,
-scenario1 chan-events loopback/3000-a; a caller's own channel says inbound) and the call's UUID and token match a stored call-out that was not answered before
-(the token is random from `secrets`, stored only as its SHA-256, and admits one call once).
-Anything else is refused with a goodbye, never sent on without a PIN. The callee hears who
-calls, then "To accept, press 1" (callie's ivr-to_accept_press_one, overridable as prompt
-`callout_accept`): only a pressed 1 joins, so an answering machine never enters the room.
-No key at all is recorded as `no_answer` (a voicemail greeting), another key or hanging up
-as `declined`. Who calls:
-
-- with text-to-speech (`ivr.tts_engine`, e.g. `flite` for mod_flite, and `ivr.tts_voice`,
-  e.g. `kal`): "<organizer> invites you to <title>." (German with `language: de`), played
-  as `playback say:<text>`; FreeSWITCH's file player speaks `say:` text with the channel's
-  `tts_engine`/`tts_voice`, which the originate sets (src/switch_ivr_play_say.c). The text
-  keeps letters, digits and plain punctuation only: older FreeSWITCH versions read a `:` in
-  it as `engine:voice:text`;
-- without (the default; a recorded title is not available): "This is a call from" and the
-  conference number digit by digit (ivr-this_is_a_call_from, prompt `callout_intro`), while
-  the phone shows the title as the caller's name.
+Scheduler side: `prepare_callout` builds the originate command and the `Callout` record,
+`place_callout` sends it with `bgapi` and `callout_status` reads the result. IVR side:
+`answer_callout` admits only an outbound call whose UUID and one-time token match a stored
+call-out, and only after the callee pressed 1. Why and how: docs/ivr.md#call-outs
 """
 
 from __future__ import annotations
@@ -57,11 +22,11 @@ from typing import Protocol
 from fs_conf.config import Config
 from fs_conf.errors import NotFoundError
 from fs_conf.esl import InboundESL, OutboundSession, OutboundSessionHasGoneAway
-from fs_conf.ivr.prompts import Prompts
 from fs_conf.ivr.resolve import Admission
 from fs_conf.model import Conference, Occurrence, Participant, ParticipantStatus
-from fs_conf.schedule import JoinKind, join_state
+from fs_conf.prompts import Prompts
 from fs_conf.store import Callout, Store
+from fs_conf.timetable import JoinKind, join_state
 
 log = logging.getLogger(__name__)
 
@@ -138,12 +103,15 @@ def prepare_callout(
         TOKEN_VARIABLE: token,
     }
     if config.ivr.tts_engine:
-        # Read by the `say:` file player when the callee is told who invites them.
+        # Read by the `say:` file player when the callee is told who invites them
+        # (src/switch_ivr_play_say.c).
         variables["tts_engine"] = config.ivr.tts_engine
         if config.ivr.tts_voice:
             variables["tts_voice"] = config.ivr.tts_voice
     endpoint = config.freeswitch.dial_string.replace("{number}", number)
     host, port = ivr_address
+    # Quoted: originate splits its argument on blanks before it reads `&app(args)`
+    # (mod_commands.c originate_function, switch_utils.c switch_separate_string).
     command = (
         f"originate {channel_variables(variables)}{endpoint} '&socket({host}:{port} async full)'"
     )
@@ -166,8 +134,8 @@ def caller_name(title: str) -> str:
 
 
 def spoken_invitation(conference: Conference, language: str) -> str:
-    """What the callee hears with text-to-speech: who invites them to what (see the module
-    docstring), in plain words a speech engine and `say:` both read safely."""
+    """What the callee hears with text-to-speech: who invites them to what
+    (docs/ivr.md#answering-ivr-side), in plain words a speech engine and `say:` both read safely."""
     name, address = parseaddr(conference.organizer)
     if not name and "@" in address:
         name = re.sub(r"[._-]+", " ", address.split("@")[0])
@@ -214,10 +182,14 @@ def callout_status(reply: str) -> ParticipantStatus | None:
 class CalloutServices(Protocol):
     """What `answer_callout` needs from the IVR (fs_conf.ivr.flow.FlowServices has it)."""
 
-    config: Config
-    store: Store
-    prompts: Prompts
-    clock: Callable[[], datetime]
+    @property
+    def config(self) -> Config: ...
+    @property
+    def store(self) -> Store: ...
+    @property
+    def prompts(self) -> Prompts: ...
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
 
 
 @dataclass(frozen=True)
@@ -276,7 +248,7 @@ def admit_callout(
         return None
     if occurrence.start != callout.occurrence_start:
         return None
-    if store.occurrence_ended(conference.id, occurrence.start):
+    if store.occurrence_ended(conference.stored_id, occurrence.start):
         return None
     return Admission(conference, participant.role, participant, occurrence)
 

@@ -1,25 +1,9 @@
 """The call flow: what fs_conf does with one call, from answer to hangup.
 
-`CallFlow(session, services).run()` runs in the call's own greenlet (OutboundESLServer spawns
-one per call). The steps, each a small method:
-
-1. answer: `myevents`, `linger`, `answer`; the dialed number (the dialplan's `fs_conf_dialed`
-   variable, else the destination number), caller ID number and name from the channel data;
-2. admit: welcome, lockout check, conference ID (where configured), PIN with
-   `pins.tries_per_call` tries, role and dial-in window (`fs_conf.ivr.resolve`);
-3. enter: locked room, maximum size (a seat held until the call ends, fs_conf.ivr.seats),
-   name recording, member count, channel variables, then
-   `conference fs_conf-<id>@<profile>+flags{...}` until the caller leaves the room;
-4. leave: attendance and participant status, the name announced to the room, the recording
-   deleted, the seat freed. This also runs when the caller hangs up at any earlier point, so
-   nothing is left.
-
-Room commands (count, play) go over the call's own socket (`api` works there with
-`async full`, also while lingering after the hangup), so one call's socket trouble never
-touches another call. Every command waits at most `ivr.command_timeout_seconds` for its
-reply; an application's completion waits at most as long as it can take plus that time.
-A timeout ends the call politely (goodbye, hangup); the server closes the socket either way.
-Logs name the call, caller ID, conference and outcome, never a PIN.
+`CallFlow(session, services).run()` runs in the call's own greenlet: answer, admit (PIN, role,
+window), enter the room, leave; the leave step also runs after a hangup at any earlier point.
+Every command waits at most `ivr.command_timeout_seconds`; logs never name a PIN.
+The steps in detail: docs/ivr.md#the-call-flow
 """
 
 from __future__ import annotations
@@ -43,9 +27,7 @@ from fs_conf.esl import (
     OutboundSessionHasGoneAway,
 )
 from fs_conf.ivr.callout import answer_callout, is_callout
-from fs_conf.ivr.keypad import MODERATOR_CONTROLS, PARTICIPANT_CONTROLS
 from fs_conf.ivr.lockout import Lockout
-from fs_conf.ivr.prompts import Prompts
 from fs_conf.ivr.resolve import (
     Admission,
     Refusal,
@@ -55,9 +37,11 @@ from fs_conf.ivr.resolve import (
     resolve_by_caller_id,
     same_number,
 )
-from fs_conf.ivr.rooms import room_name
+from fs_conf.ivr.room_names import room_name
 from fs_conf.ivr.seats import Seats
+from fs_conf.keypad import MODERATOR_CONTROLS, PARTICIPANT_CONTROLS
 from fs_conf.model import Attendance, Conference, ParticipantStatus, Role, RoomOptions, RoomState
+from fs_conf.prompts import Prompts
 from fs_conf.store import Store
 
 log = logging.getLogger(__name__)
@@ -71,7 +55,7 @@ _DIGITS_ONLY = r"^\d+$"
 
 
 class RoomStates(Protocol):
-    """What the flow asks the room controller (fs_conf.ivr.room.RoomController)."""
+    """What the flow asks the room controller (fs_conf.ivr.room_control.RoomController)."""
 
     def state(self, room: str) -> RoomState: ...
 
@@ -138,7 +122,9 @@ def join_flags(role: Role, options: RoomOptions, muted_all: bool) -> list[str]:
     if role is Role.MODERATOR:
         # mandatory_member_endconf (FreeSWITCH >= 1.10.10): the room ends when the last
         # member with the flag leaves, i.e. the last moderator.
-        return ["moderator"] + (["mandatory_member_endconf"] if options.end_with_last_moderator else [])
+        return ["moderator"] + (
+            ["mandatory_member_endconf"] if options.end_with_last_moderator else []
+        )
     flags = []
     if options.start_muted or muted_all:
         flags.append("mute")
@@ -186,8 +172,12 @@ class CallFlow:
         except OutboundSessionHasGoneAway:
             log.info("call %s from %s: caller hung up", self.caller.uuid, self.caller.caller_id)
         except ESLTimeout as exc:
-            log.warning("call %s from %s: FreeSWITCH did not answer in time (%s); ending the call",
-                        self.caller.uuid, self.caller.caller_id, exc)
+            log.warning(
+                "call %s from %s: FreeSWITCH did not answer in time (%s); ending the call",
+                self.caller.uuid,
+                self.caller.caller_id,
+                exc,
+            )
             self._end_politely()
         finally:
             self._leave()
@@ -199,8 +189,13 @@ class CallFlow:
         # announcement can still be sent over it.
         self.session.linger(self.config.ivr.command_timeout_seconds)
         self.session.answer(timeout=self._limit)
-        log.info("call %s from %s %r to %s", self.caller.uuid, self.caller.caller_id,
-                 self.caller.name, self.caller.number)
+        log.info(
+            "call %s from %s %r to %s",
+            self.caller.uuid,
+            self.caller.caller_id,
+            self.caller.name,
+            self.caller.number,
+        )
 
     # -- 2. admit -------------------------------------------------------------------------
     def _admit(self) -> Admission | None:
@@ -210,12 +205,19 @@ class CallFlow:
         conferences = self._conferences()
         if self.config.conference.moderator_by_caller_id:
             known = resolve_by_caller_id(
-                self.caller.number, self.caller.caller_id, conferences,
-                self.services.clock(), self._grace(),
+                self.caller.number,
+                self.caller.caller_id,
+                conferences,
+                self.services.clock(),
+                self._grace(),
             )
             if known is not None and isinstance(self._unless_ended_early(known), Admission):
-                log.info("call %s from %s: moderator of conference %s by caller ID",
-                         self.caller.uuid, self.caller.caller_id, known.conference.id)
+                log.info(
+                    "call %s from %s: moderator of conference %s by caller ID",
+                    self.caller.uuid,
+                    self.caller.caller_id,
+                    known.conference.id,
+                )
                 return known
         return self._ask_pin(conferences)
 
@@ -225,15 +227,24 @@ class CallFlow:
             conference_id, id_typed = self._ask_conference_id()
             pin = self._read_digits("pin", *pin_lengths(self.config.pins, conferences))
             result = resolve(
-                self.caller.number, pin, conferences, self.services.clock(), self._grace(),
+                self.caller.number,
+                pin,
+                conferences,
+                self.services.clock(),
+                self._grace(),
                 conference_id=conference_id,
             )
             if isinstance(result, Admission):
                 result = self._unless_ended_early(result)
             if isinstance(result, Admission):
-                log.info("call %s from %s: %s of conference %s (participant %s)",
-                         self.caller.uuid, self.caller.caller_id, result.role,
-                         result.conference.id, result.participant.id if result.participant else "-")
+                log.info(
+                    "call %s from %s: %s of conference %s (participant %s)",
+                    self.caller.uuid,
+                    self.caller.caller_id,
+                    result.role,
+                    result.conference.id,
+                    result.participant.id if result.participant else "-",
+                )
                 return result
             if result.reason is not Refusal.BAD_PIN:
                 self._refuse_window(result)
@@ -264,8 +275,14 @@ class CallFlow:
 
     def _wrong_pin(self, attempt: int, tries: int, *, typed: bool) -> bool:
         """Count a failed try; True when the call was ended (lockout reached)."""
-        log.info("call %s from %s to %s: wrong PIN (try %d of %d)", self.caller.uuid,
-                 self.caller.caller_id, self.caller.number, attempt, tries)
+        log.info(
+            "call %s from %s to %s: wrong PIN (try %d of %d)",
+            self.caller.uuid,
+            self.caller.caller_id,
+            self.caller.number,
+            attempt,
+            tries,
+        )
         if typed:
             self.services.lockout.record_failure(self.caller.caller_id, self.caller.number)
         self._play("bad_pin")
@@ -275,8 +292,12 @@ class CallFlow:
         """Refuse the call when its caller ID or dialed number is locked out."""
         if not self.services.lockout.locked(self.caller.caller_id, self.caller.number):
             return False
-        log.warning("call %s from %s to %s refused: too many wrong PINs (lockout)",
-                    self.caller.uuid, self.caller.caller_id, self.caller.number)
+        log.warning(
+            "call %s from %s to %s refused: too many wrong PINs (lockout)",
+            self.caller.uuid,
+            self.caller.caller_id,
+            self.caller.number,
+        )
         self._play("locked_out")
         self._goodbye()
         return True
@@ -284,8 +305,13 @@ class CallFlow:
     def _refuse_window(self, refused: Refused) -> None:
         conference = refused.conference
         assert conference is not None
-        log.info("call %s from %s: conference %s refused the caller: %s", self.caller.uuid,
-                 self.caller.caller_id, conference.id, refused.reason)
+        log.info(
+            "call %s from %s: conference %s refused the caller: %s",
+            self.caller.uuid,
+            self.caller.caller_id,
+            conference.id,
+            refused.reason,
+        )
         if refused.reason is Refusal.TOO_EARLY and refused.opens_at is not None:
             self._play("too_early")
             self._say_time(refused.opens_at, conference.timezone)
@@ -302,13 +328,18 @@ class CallFlow:
         `<module> <type> <method> <text>` (mod_dptools.c SAY_SYNTAX)."""
         self.session.set("timezone", timezone, timeout=self._limit)
         self.session.say(
-            str(int(moment.timestamp())), module="en", say_type="CURRENT_DATE_TIME",
-            method="pronounced", timeout=self._limit,
+            str(int(moment.timestamp())),
+            module="en",
+            say_type="CURRENT_DATE_TIME",
+            method="pronounced",
+            timeout=self._limit,
         )
 
     def _unless_ended_early(self, admission: Admission) -> Admission | Refused:
         """A moderator may have ended this occurrence for everyone (`*9`)."""
-        if self.services.store.occurrence_ended(admission.conference.id, admission.occurrence.start):
+        if self.services.store.occurrence_ended(
+            admission.conference.stored_id, admission.occurrence.start
+        ):
             return Refused(Refusal.ENDED, admission.conference)
         return admission
 
@@ -329,7 +360,7 @@ class CallFlow:
     # -- 3. enter -------------------------------------------------------------------------
     def _enter(self, admission: Admission) -> None:
         conference = admission.conference
-        room = room_name(conference.id)
+        room = room_name(conference.stored_id)
         state = self.services.rooms.state(room)
         moderator = admission.role is Role.MODERATOR
         if not moderator and state.locked:
@@ -348,16 +379,27 @@ class CallFlow:
         self._stay = self._record_join(admission, room)
         self._announce_name(room, "has_joined")
         arg = conference_argument(room, self.config.freeswitch.conference_profile, flags)
-        log.info("call %s from %s joins %s as %s (%s)", self.caller.uuid, self.caller.caller_id,
-                 room, admission.role, ",".join(flags) or "no flags")
+        log.info(
+            "call %s from %s joins %s as %s (%s)",
+            self.caller.uuid,
+            self.caller.caller_id,
+            room,
+            admission.role,
+            ",".join(flags) or "no flags",
+        )
         # The conference application runs as long as the caller is in the room.
         self.session.execute("conference", arg, timeout=None)
         log.info("call %s from %s left %s", self.caller.uuid, self.caller.caller_id, room)
         self.session.hangup()
 
     def _refuse_room(self, conference: Conference, prompt: str) -> None:
-        log.info("call %s from %s: conference %s refused the participant: room %s",
-                 self.caller.uuid, self.caller.caller_id, conference.id, prompt)
+        log.info(
+            "call %s from %s: conference %s refused the participant: room %s",
+            self.caller.uuid,
+            self.caller.caller_id,
+            conference.id,
+            prompt,
+        )
         self._play(prompt)
         self._goodbye()
 
@@ -397,8 +439,9 @@ class CallFlow:
             self._play("one_other")
         else:
             self._play("there_are")
-            self.session.say(str(count), module="en", say_type="NUMBER", method="pronounced",
-                             timeout=self._limit)
+            self.session.say(
+                str(count), module="en", say_type="NUMBER", method="pronounced", timeout=self._limit
+            )
             self._play("members_in_conference")
 
     def _before_join(self, admission: Admission, flags: list[str], room: str) -> None:
@@ -426,8 +469,7 @@ class CallFlow:
         self._play("say_name")
         self._play("name_beep")
         self._name_file = path
-        self.session.execute("record", f"{path} {NAME_SECONDS}",
-                             timeout=self._limit + NAME_SECONDS)
+        self.session.execute("record", f"{path} {NAME_SECONDS}", timeout=self._limit + NAME_SECONDS)
 
     def _announce_name(self, room: str, prompt: str) -> None:
         """Play the recorded name, then `prompt`, into the room (queued in order by
@@ -444,15 +486,17 @@ class CallFlow:
         store = self.services.store
         participant_id = admission.participant.id if admission.participant else None
         with store.transaction():
-            attendance_id = store.record_join(Attendance(
-                conference_id=admission.conference.id,
-                occurrence_start=admission.occurrence.start,
-                call_uuid=self.caller.uuid,
-                caller_id=self.caller.caller_id,
-                role=admission.role,
-                joined_at=self.services.clock(),
-                participant_id=participant_id,
-            ))
+            attendance_id = store.record_join(
+                Attendance(
+                    conference_id=admission.conference.stored_id,
+                    occurrence_start=admission.occurrence.start,
+                    call_uuid=self.caller.uuid,
+                    caller_id=self.caller.caller_id,
+                    role=admission.role,
+                    joined_at=self.services.clock(),
+                    participant_id=participant_id,
+                )
+            )
             if participant_id is not None:
                 store.set_participant_status(participant_id, ParticipantStatus.JOINED)
         return _Stay(admission.conference, room, attendance_id, participant_id)
@@ -503,8 +547,16 @@ class CallFlow:
         ivr = self.config.ivr
         wait = self._limit + ivr.pin_timeout_seconds + max_digits * ivr.digit_timeout_seconds
         result = self.session.play_and_get_digits(
-            min_digits, max_digits, 1, ivr.pin_timeout_seconds * 1000, "#",
-            self.prompts[prompt], None, None, _DIGITS_ONLY, ivr.digit_timeout_seconds * 1000,
+            min_digits,
+            max_digits,
+            1,
+            ivr.pin_timeout_seconds * 1000,
+            "#",
+            self.prompts[prompt],
+            None,
+            None,
+            _DIGITS_ONLY,
+            ivr.digit_timeout_seconds * 1000,
             timeout=wait,
         )
         return result.digits if result.accepted and result.digits.isdigit() else ""

@@ -1,11 +1,8 @@
 """PIN lockout: too many wrong PINs from one caller ID, or on one dialed number, lock it out.
 
 After `pins.lockout_failures` wrong PINs within `pins.lockout_window_minutes`, counted per
-caller ID and per dialed number (both kept in the store's lockout table, so every call and a
-restart see the same counts), further calls are refused at once. Counting per number too
-means a guesser who spoofs a fresh caller ID per call is still stopped. Callers without a
-caller ID share one key, "anonymous". Only entered digits count: a caller who types nothing
-has not guessed.
+caller ID and per dialed number in the store, further calls are refused at once. Only
+entered digits count. Why: docs/ivr.md#pin-lockout
 """
 
 from __future__ import annotations

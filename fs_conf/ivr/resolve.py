@@ -1,19 +1,8 @@
 """Who a caller is and whether they may join: dialed number + PIN -> admission or refusal.
 
-Pure logic, no I/O. The dialed number selects the conferences reachable on it (their
-internal or external number, a leading `+` not counting), an optional conference ID narrows
-them to one, and the PIN picks the conference and the role:
-
-- a moderator's personal PIN or the conference's moderator PIN: moderator;
-- a participant's personal PIN: that participant (attendance, name);
-- the guest PIN: an anonymous participant.
-
-Every PIN of every candidate is compared, in constant time and without stopping at a match,
-so the time a wrong PIN takes tells nothing about which conferences exist. When PINs of
-several conferences on one number match (PINs are only unique among conferences that can be
-joined at the same time), the one open now wins, then the one that opens next, then one that
-has ended, then a cancelled one. A refusal for a wrong PIN carries no conference: callers
-with a wrong PIN learn nothing.
+Pure logic, no I/O. Every PIN of every candidate is compared in constant time, and a refusal
+for a wrong PIN carries no conference, so callers with a wrong PIN learn nothing.
+The rules: docs/ivr.md#who-a-caller-is
 """
 
 from __future__ import annotations
@@ -25,7 +14,7 @@ from enum import StrEnum
 
 from fs_conf.model import Conference, ConferenceStatus, Occurrence, Participant, Role
 from fs_conf.pins import pins_equal
-from fs_conf.schedule import JoinKind, JoinState, join_state
+from fs_conf.timetable import JoinKind, JoinState, join_state
 
 EndedOccurrences = Collection[tuple[int, datetime]]
 """(conference id, occurrence start) of occurrences a moderator ended early (`*9`)."""
@@ -95,7 +84,9 @@ def same_number(a: str, b: str) -> bool:
 def reachable(number: str, conferences: Sequence[Conference]) -> list[Conference]:
     """The conferences whose internal or external number is `number`."""
     return [
-        c for c in conferences if same_number(c.number, number) or same_number(c.external_number, number)
+        c
+        for c in conferences
+        if same_number(c.number, number) or same_number(c.external_number, number)
     ]
 
 

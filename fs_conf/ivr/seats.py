@@ -1,19 +1,8 @@
 """Places in rooms with a maximum size, promised to participants on their way in.
 
-Between the size check and the moment mod_conference adds the member lie the member-count
-announcement, the name recording and the channel variables: seconds in which other callers
-pass the same check. Counting only the members already in the room would let them all in
-(three guests typing the PIN at once into a room of one). So a participant who passes the
-check holds a seat from then until the call ends, and every check counts the members in
-the room plus the seats held by callers not in it yet.
-
-Only the `list count` of the room is asked for as long as the room is clearly not full. When
-members and held seats together reach the limit, the member list tells which holders are
-already inside (their call UUID is in a member row), so nobody is counted twice. Moderators
-hold no seat: a full room never keeps a moderator out, but they count as members.
-
-All calls run in one gevent hub, and the decision reads and changes the held seats with no
-I/O in between, so two callers can never take the last seat together.
+A participant who passes the size check holds a seat until the call ends, and every check
+counts the members in the room plus the seats held by callers not in it yet; moderators hold
+no seat. Why: docs/ivr.md#seats-in-rooms-with-a-maximum-size
 """
 
 from __future__ import annotations

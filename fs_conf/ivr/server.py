@@ -1,11 +1,8 @@
 """The IVR server: the socket FreeSWITCH hands calls to, plus the room controller.
 
-`IvrServer` listens on `freeswitch.socket` for the dialplan's `socket ... async full` and runs
-one `CallFlow` per call in its own greenlet; an exception in one call is logged and ends that
-call only (its socket is closed, which makes FreeSWITCH hang it up). It also keeps the inbound
-Event Socket connection (`freeswitch.esl`) that the `RoomController` needs for the moderators'
-keys, connecting again whenever it drops; calls themselves do not need it, so they keep working
-while it is down. `fs-conf serve` (fs_conf.serve) runs it together with the scheduler.
+`IvrServer` runs one `CallFlow` per call in its own greenlet (an exception ends that call
+only) and keeps the inbound Event Socket connection the `RoomController` needs, connecting
+again whenever it drops. Details: docs/ivr.md#the-ivr-server
 """
 
 from __future__ import annotations
@@ -21,8 +18,8 @@ from fs_conf.config import Config
 from fs_conf.esl import ESLError, InboundESL, OutboundESLServer, OutboundSession
 from fs_conf.ivr.flow import CallFlow, FlowServices
 from fs_conf.ivr.lockout import Lockout
-from fs_conf.ivr.prompts import Prompts
-from fs_conf.ivr.room import RoomController
+from fs_conf.ivr.room_control import RoomController
+from fs_conf.prompts import Prompts
 from fs_conf.store import Clock, Store, utc_now
 
 log = logging.getLogger(__name__)
@@ -134,8 +131,13 @@ class IvrServer:
                 self.rooms.start()
             except ESLError as exc:
                 wait = RECONNECT_SECONDS[min(attempt, len(RECONNECT_SECONDS) - 1)]
-                log.warning("inbound Event Socket %s:%s unavailable (%s); retrying in %ss",
-                            self.inbound.host, self.inbound.port, exc, wait)
+                log.warning(
+                    "inbound Event Socket %s:%s unavailable (%s); retrying in %ss",
+                    self.inbound.host,
+                    self.inbound.port,
+                    exc,
+                    wait,
+                )
                 attempt += 1
                 gevent.sleep(wait)
                 continue
@@ -145,8 +147,11 @@ class IvrServer:
             self.inbound.disconnected.wait()
             self._ready.clear()
             if not self._stopping:
-                log.warning("inbound Event Socket %s:%s lost; reconnecting",
-                            self.inbound.host, self.inbound.port)
+                log.warning(
+                    "inbound Event Socket %s:%s lost; reconnecting",
+                    self.inbound.host,
+                    self.inbound.port,
+                )
 
     def _forget_stale_names(self) -> None:
         """Name recordings belong to one call; any left from a crash are of no use."""

@@ -1,15 +1,8 @@
 """E-mail addresses as fs_conf accepts them: exactly one address on one line, sent in ASCII.
 
-`parse_address_fully` is the email package's RFC 5322 parser (the `To` header's), with the
-international domain turned into its IDNA form. It takes about 200 us an address, and a mass
-invitation checks every participant's address twice (before anything is rendered, then for
-the `To` header). `parse_address` first tries a strict pattern of the plain form almost
-every address has, `local@host.example`: dot-separated words of letters, digits and `_%+-`
-before the `@`, dot-separated host labels of letters, digits and inner hyphens (1 to 63
-characters, as IDNA allows) after it. For such text the full parser finds no defect, the
-address as written and an ASCII domain IDNA leaves as it is, so the result is the same
-(tests/mail/test_addresses.py compares both over generated addresses); anything else goes
-to the full parser.
+`parse_address_fully` is the email package's RFC 5322 parser with an IDNA domain;
+`parse_address` gives the same result quicker for the plain form almost every address has.
+Why and how: docs/mail.md#fast-paths
 """
 
 from __future__ import annotations

@@ -1,24 +1,8 @@
 """Compose the mails a conference event causes: one personal message per recipient.
 
 `build_mails` renders the templates, the calendar part and the message bytes for each
-participant (the attendance report: for the organizer) and returns them ready for
-`store.outbox_add`. `check_templates` renders every template with sample data for
-`fs-conf check` and lists the problems, each naming the template file and line.
-
-A template that fails (syntax error, undefined variable, sandbox refusal) raises by default.
-With `keep_failures=True` (the scheduler) each recipient whose mail cannot be built gets an
-`OutgoingMail` without a message whose `error` names the file and line: the outbox stores it
-as failed, so nothing half-built is ever sent and the other recipients' mails still go.
-PINs are blanked out of that reason: a template error can quote a value it looked up.
-
-Which calendar data each kind carries:
-- invitation, update (no occurrence): METHOD:REQUEST for the series (RRULE, EXDATE), its
-  sittings cancelled on their own as EXDATEs and each one moved on its own as a VEVENT with
-  RECURRENCE-ID, so a client that gets only the latest mail shows every sitting right.
-- update / cancellation with `occurrence` of a recurring conference: that occurrence only,
-  with RECURRENCE-ID (`original_start` when the occurrence was moved, else its start).
-- cancellation (no occurrence): METHOD:CANCEL, STATUS:CANCELLED for the whole series.
-- reminder, attendance: no calendar part (a REQUEST would re-add a declined meeting).
+recipient, ready for `store.outbox_add`; `check_templates` lists template problems for
+`fs-conf check`. Failures and the calendar data of each kind: docs/mail.md#composition
 """
 
 from __future__ import annotations
@@ -49,6 +33,7 @@ from fs_conf.mail.context import (
 )
 from fs_conf.mail.ics import Attendee, EventSpec, calendar_frame, calendar_timezone
 from fs_conf.mail.message import Calendar, Envelope, build_message, one_line
+from fs_conf.mail.recurrence_text import describe_rrule
 from fs_conf.mail.render import PARTS, Renderer
 from fs_conf.mail.samples import (
     sample_attendance,
@@ -56,8 +41,8 @@ from fs_conf.mail.samples import (
     sample_occurrence,
 )
 from fs_conf.model import Attendance, Conference, Occurrence, Participant, Role
-from fs_conf.schedule import cancelled_sittings, describe_rrule, moved_sittings
 from fs_conf.store import OutgoingMail, outbox_key
+from fs_conf.timetable import cancelled_sittings, moved_sittings
 
 
 class MailKind(StrEnum):
@@ -98,14 +83,27 @@ def build_mails(
     if occurrence is None and mail_kind in (MailKind.REMINDER, MailKind.ATTENDANCE):
         raise ValidationError("occurrence", None, f"a {mail_kind} mail is about one occurrence")
     if occurrence is not None and mail_kind is MailKind.INVITATION:
-        raise ValidationError("occurrence", occurrence.start.isoformat(), "invitations are for the whole conference")
+        raise ValidationError(
+            "occurrence", occurrence.start.isoformat(), "invitations are for the whole conference"
+        )
     renderer = renderer or Renderer(config.templates_dir, config.language)
     window = _window(conf, occurrence, original_start)
-    recurrence_id = (original_start or occurrence.start) if occurrence and window.single_occurrence else None
+    recurrence_id = (
+        (original_start or occurrence.start) if occurrence and window.single_occurrence else None
+    )
     key_time = (original_start or occurrence.start) if occurrence else None
     recurrence = describe_rrule(conf.rrule, config.language, conf.start) if conf.rrule else ""
     composer = _Composer(
-        conf, mail_kind, config, now, renderer, window, recurrence, recurrence_id, key_time, keep_failures
+        conf,
+        mail_kind,
+        config,
+        now,
+        renderer,
+        window,
+        recurrence,
+        recurrence_id,
+        key_time,
+        keep_failures,
     )
     pause()
     if mail_kind is MailKind.ATTENDANCE:
@@ -175,7 +173,12 @@ class _Composer:
     def shared(self) -> SharedVars:
         """Built with the first mail, within its error handling (a failure fails each mail)."""
         return shared_vars(
-            self.conf, self.config, self.kind.value, self.config.language, self.window, self.recurrence
+            self.conf,
+            self.config,
+            self.kind.value,
+            self.config.language,
+            self.window,
+            self.recurrence,
         )
 
     def personal(self, participant: Participant) -> OutgoingMail:
@@ -197,10 +200,14 @@ class _Composer:
         if not organizer.email:
             return []
         try:
-            report = attendance_vars(self.conf, records, self.window, self.now, self.config.language)
+            report = attendance_vars(
+                self.conf, records, self.window, self.now, self.config.language
+            )
             context = recipient_context(self.shared, self.conf, self.config, None, report)
             return [
-                self._mail(organizer.name, organizer.email, context, context.variables(html=False), None)
+                self._mail(
+                    organizer.name, organizer.email, context, context.variables(html=False), None
+                )
             ]
         except ValidationError as exc:
             return [self._failed(organizer.email, exc)]
@@ -331,8 +338,14 @@ def _check_kind(config: Config, renderer: Renderer, kind: MailKind, now: datetim
     per_occurrence = kind in (MailKind.REMINDER, MailKind.ATTENDANCE)
     window = Window(occurrence.start, occurrence.end, per_occurrence)
     if kind is MailKind.ATTENDANCE:
-        report = attendance_vars(conf, sample_attendance(conf, occurrence), window, now, config.language)
-        contexts = [mail_context(conf, config, kind.value, config.language, window, recurrence, None, report)]
+        report = attendance_vars(
+            conf, sample_attendance(conf, occurrence), window, now, config.language
+        )
+        contexts = [
+            mail_context(
+                conf, config, kind.value, config.language, window, recurrence, None, report
+            )
+        ]
     else:
         contexts = [
             mail_context(conf, config, kind.value, config.language, window, recurrence, p)

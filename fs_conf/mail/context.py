@@ -1,11 +1,8 @@
 """The variables a mail template sees, built per recipient from a conference.
 
-Everything here is pure data: frozen dataclasses whose fields are the names documented for
-admins (conference.title, participant.pin, ...). A secret reaches the template only when the
+Pure data: frozen dataclasses whose fields are the names documented for admins
+(conference.title, participant.pin, ...). A secret reaches the template only when the
 recipient may see it: `moderator` (with the moderator PIN) is None for everyone else.
-
-What all recipients of one mailing share (the conference's texts and times, the keys, the
-organizer) is built once as `SharedVars`; `recipient_context` adds one recipient's part.
 """
 
 from __future__ import annotations
@@ -21,7 +18,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup, escape
 
 from fs_conf.config import Config
-from fs_conf.ivr.keypad import SELF_MUTE_KEY, KeypadAction, keypad_from_config
+from fs_conf.keypad import SELF_MUTE_KEY, KeypadAction, keypad_from_config
 from fs_conf.mail.localize import (
     format_date,
     format_datetime,
@@ -228,7 +225,7 @@ def reply_address(conf: Conference, config: Config) -> str:
 
 
 def keypad(config: Config) -> KeyVars:
-    """The keys the IVR binds (fs_conf.ivr.keypad, with `ivr.keypad` applied)."""
+    """The keys the IVR binds (fs_conf.keypad, with `ivr.keypad` applied)."""
     bound = keypad_from_config(config.ivr.keypad)
     keys = {action.value: bound.key_for(action) for action in KeypadAction}
     return KeyVars(mute_self=SELF_MUTE_KEY, **keys)
@@ -286,7 +283,9 @@ def conference_vars(
         web_url=conference_url(config.web.public_url, conf),
         sequence=conf.sequence,
         moved_from_text=(
-            format_datetime(window.moved_from.astimezone(zone), language) if window.moved_from else ""
+            format_datetime(window.moved_from.astimezone(zone), language)
+            if window.moved_from
+            else ""
         ),
     )
 
@@ -311,7 +310,7 @@ def attendance_vars(
     """Who joined the occurrence, when and for how long; a stay still open counts until the
     occurrence's end (or now, if earlier)."""
     zone = ZoneInfo(conf.timezone)
-    names = {p.id: p.name for p in conf.participants if p.id is not None}
+    names: dict[int | None, str] = {p.id: p.name for p in conf.participants if p.id is not None}
     rows = []
     for record in sorted(records, key=lambda r: r.joined_at):
         joined = record.joined_at.astimezone(zone)
@@ -376,7 +375,8 @@ def recipient_context(
     moderator = None
     if recipient is not None and recipient.role is Role.MODERATOR:
         moderator = ModeratorVars(
-            pin=conf.moderator_pin, dial_link=dial_link(dial_number(conf, config), conf.moderator_pin)
+            pin=conf.moderator_pin,
+            dial_link=dial_link(dial_number(conf, config), conf.moderator_pin),
         )
     return MailContext(
         language=shared.language,

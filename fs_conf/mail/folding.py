@@ -1,12 +1,7 @@
 """iCalendar serialisation with icalendar's own line folding, done quickly for ASCII lines.
 
-icalendar folds each content line character by character (RFC 5545: at 75 octets, never
-splitting a UTF-8 sequence, and never right after a `\\` or `^`, so an escape stays whole).
-That loop is a fifth of a mass invitation's rendering: each recipient's DESCRIPTION is some
-700 characters. For an ASCII line every character is one octet, so the same cuts fall at
-fixed positions and can be sliced: a piece of 74 characters, one fewer when its last
-character is `\\` or `^` (that character starts the next piece). Lines with other characters
-are folded by icalendar itself. tests/mail/test_folding.py compares both over generated lines.
+ASCII lines are sliced at the positions icalendar would cut; others are folded by icalendar.
+Why and how: docs/mail.md#fast-paths
 """
 
 from __future__ import annotations

@@ -1,19 +1,9 @@
 """Header lines exactly as `email.policy.SMTP` writes them, without its cost where it does
 nothing.
 
-`folded(name, value)` is the email package's own way: the value parsed into a header
-object, then folded and RFC 2047-encoded as needed. That costs about 150 us a header (the
-registry even creates a class per call), most of a mass invitation's time, although the
-headers of such mails rarely need any of it. The policy writes a header whose line is
-pure ASCII, carries no encoded-word marker (`=?`) and fits in `max_line_length` as
-`Name: <the value as parsed>` unchanged: its folder appends the whole line when it fits
-and encodes only what is not ASCII. `unstructured`, `message_id` and `address` take that
-shortcut when the value qualifies, and fold the email package's way otherwise
-(tests/mail/test_headers.py compares both byte for byte over generated values).
-
-`multipart_content_type` writes a multipart Content-Type from a template folded once per
-subtype: the boundary always has the same width and characters (email.generator's form), so
-the folded line differs only in its digits.
+`folded` is the email package's own way; `unstructured`, `message_id` and `address` skip it
+for values it would leave as they are, and `multipart_content_type` folds once per subtype.
+Why and how: docs/mail.md#fast-paths
 """
 
 from __future__ import annotations
@@ -25,6 +15,8 @@ from email.headerregistry import Address
 from functools import lru_cache
 
 POLICY = policy.SMTP
+LINE_LENGTH = 78
+"""Where `policy.SMTP` folds (its max_line_length, RFC 5322's recommended limit)."""
 BOUNDARY_DIGITS = len(repr(sys.maxsize - 1))
 """Width of the number in a boundary, as email.generator has it."""
 
@@ -85,7 +77,7 @@ def _content_type_template(subtype: str) -> tuple[bytes, bytes]:
 
 def _plain(name: str, text: str) -> bool:
     return (
-        len(name) + 2 + len(text) <= POLICY.max_line_length
+        len(name) + 2 + len(text) <= LINE_LENGTH
         and _PRINTABLE.fullmatch(text) is not None
         and "=?" not in text
     )

@@ -1,14 +1,8 @@
 """iCalendar (RFC 5545 / iTIP RFC 5546) for invitations, updates and cancellations.
 
-What calendar clients need, from their bug trackers (see DESIGN, Facts: Calendars):
-- METHOD sits on the VCALENDAR, never on the VEVENT (ical4j #423).
-- An update keeps the UID and carries a higher SEQUENCE (ical.net #745).
-- DTSTART/DTEND carry a TZID backed by a VTIMEZONE whose transitions are yearly RRULEs.
-  `icalendar` generates VTIMEZONEs as RDATE lists, with which Outlook shifts weekly series
-  across DST changes (iCalcreator #86), so the VTIMEZONE is built here from zoneinfo: the
-  DST rule in force in the event's year is found and written as
-  `RRULE:FREQ=YEARLY;BYMONTH=..;BYDAY=..`. Zones without DST get one STANDARD component;
-  UTC gets no VTIMEZONE and `Z` times. A DTSTART is never floating.
+The VTIMEZONE is built here from zoneinfo with yearly RRULE transitions, because Outlook
+shifts weekly series with icalendar's RDATE lists (iCalcreator #86).
+What calendar clients need: docs/mail.md#what-calendar-clients-need
 """
 
 from __future__ import annotations
@@ -31,9 +25,24 @@ from fs_conf.model import Occurrence
 PRODID = f"-//fs_conf//fs_conf {__version__}//EN"
 UTC_NAMES = frozenset(
     {
-        "UTC", "Etc/UTC", "UCT", "Etc/UCT", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu",
-        "GMT", "Etc/GMT", "GMT0", "Etc/GMT0", "GMT+0", "Etc/GMT+0", "GMT-0", "Etc/GMT-0",
-        "Greenwich", "Etc/Greenwich",
+        "UTC",
+        "Etc/UTC",
+        "UCT",
+        "Etc/UCT",
+        "Universal",
+        "Etc/Universal",
+        "Zulu",
+        "Etc/Zulu",
+        "GMT",
+        "Etc/GMT",
+        "GMT0",
+        "Etc/GMT0",
+        "GMT+0",
+        "Etc/GMT+0",
+        "GMT-0",
+        "Etc/GMT-0",
+        "Greenwich",
+        "Etc/Greenwich",
     }
 )
 _WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -103,7 +112,11 @@ def build_calendar(event: EventSpec, timezone: icalendar.Timezone | None) -> byt
     cal.add_component(_vevent(event, ZoneInfo(event.timezone), timezone is None))
     for sitting in event.moved:
         instance = replace(
-            event, start=sitting.start, end=sitting.end, recurrence_id=sitting.original_start, moved=()
+            event,
+            start=sitting.start,
+            end=sitting.end,
+            recurrence_id=sitting.original_start,
+            moved=(),
         )
         cal.add_component(_vevent(instance, ZoneInfo(event.timezone), timezone is None))
     return folding.serialise(cal)
@@ -281,7 +294,9 @@ def vtimezone(zone_name: str, year: int) -> icalendar.Timezone:
     tz.add("tzid", zone_name)
     changes = transitions(zone, year)
     if len(changes) == 2 and changes[0].offset_to == changes[1].offset_from:
-        later = [t for y in range(year + 1, year + 1 + _RULE_CHECK_YEARS) for t in transitions(zone, y)]
+        later = [
+            t for y in range(year + 1, year + 1 + _RULE_CHECK_YEARS) for t in transitions(zone, y)
+        ]
         for change in changes:
             rule = yearly_rule(change, later)
             onset = datetime.combine(rule.date_in(year - 1), rule.at)

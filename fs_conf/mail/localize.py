@@ -14,12 +14,32 @@ _WEEKDAYS = {
 }
 _MONTHS = {
     "en": (
-        "January", "February", "March", "April", "May", "June",
-        "July", "August", "September", "October", "November", "December",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
     ),
     "de": (
-        "Januar", "Februar", "März", "April", "Mai", "Juni",
-        "Juli", "August", "September", "Oktober", "November", "Dezember",
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
     ),
 }
 _UNITS = {
@@ -62,7 +82,8 @@ def format_span(start: datetime, end: datetime, language: str) -> str:
 
 
 def format_duration(duration: timedelta, language: str) -> str:
-    """'1 hour 30 minutes' / '1 Stunde 30 Minuten'; rounded to whole minutes, '0 minutes' at least."""
+    """'1 hour 30 minutes' / '1 Stunde 30 Minuten'; rounded to whole minutes, '0 minutes' at
+    least."""
     lang = _lang(language)
     minutes = max(0, round(duration.total_seconds() / 60))
     hours, rest = divmod(minutes, 60)

@@ -1,17 +1,7 @@
 """Build the bytes of one mail: headers, text, HTML and, for calendar mails, the iTIP parts.
 
-Structure of a calendar mail (what Outlook, Thunderbird, Apple Mail and Gmail all accept):
-
-    multipart/mixed
-      multipart/alternative
-        text/plain; charset=utf-8
-        text/html; charset=utf-8
-        text/calendar; method=REQUEST|CANCEL; charset=utf-8
-      application/ics; name=invite.ics   (attachment, for clients that ignore the inline part)
-
-Other mails are the multipart/alternative alone. Headers are written as `email.policy.SMTP`
-folds and RFC 2047-encodes them (`fs_conf.mail.headers`); every value is first made one
-line, so nothing a user typed (a title, a name) can start a header of its own.
+Every header value is first made one line, so nothing a user typed can start a header of its
+own. The MIME structure: docs/mail.md#message-structure
 """
 
 from __future__ import annotations
@@ -28,7 +18,7 @@ from functools import lru_cache
 
 from fs_conf.mail import headers, quoted_printable
 from fs_conf.mail.addresses import parse_address, sender_address
-from fs_conf.mail.headers import POLICY
+from fs_conf.mail.headers import LINE_LENGTH
 
 _CACHED = 256
 CALENDAR_FILENAME = "invite.ics"
@@ -108,20 +98,28 @@ def build_message(
     ascii_calendar = calendar.data.isascii()
     calendar_body = _lines(calendar.data) if ascii_calendar else _base64(_lines(calendar.data))
     parts.append(
-        b"Content-Transfer-Encoding: " + (b"7bit" if ascii_calendar else b"base64") + b"\r\n"
+        b"Content-Transfer-Encoding: "
+        + (b"7bit" if ascii_calendar else b"base64")
+        + b"\r\n"
         + _folded("Content-Type", f'text/calendar; charset="utf-8"; method="{calendar.method}"')
-        + _MIME_VERSION + b"\r\n" + calendar_body
+        + _MIME_VERSION
+        + b"\r\n"
+        + calendar_body
     )
     alternative = _multipart(b"", "alternative", parts)
     attachment = (
         b"Content-Type: application/ics\r\nContent-Transfer-Encoding: base64\r\n"
         + _folded("Content-Disposition", f'attachment; filename="{CALENDAR_FILENAME}"')
-        + _MIME_VERSION + b"\r\n" + _base64(calendar.data)
+        + _MIME_VERSION
+        + b"\r\n"
+        + _base64(calendar.data)
     )
     return _multipart(b"".join(lines), "mixed", [alternative, attachment])
 
 
-_TEXT_HEADERS = b'Content-Type: text/%s; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n'
+_TEXT_HEADERS = (
+    b'Content-Type: text/%s; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n'
+)
 _MIME_VERSION = b"MIME-Version: 1.0\r\n"
 
 
@@ -144,7 +142,9 @@ def _multipart(head: bytes, subtype: str, parts: list[bytes]) -> bytes:
     content_type = headers.multipart_content_type(subtype, boundary)
     delimiter = b"--" + boundary.encode("ascii")
     body = (b"\r\n" + delimiter + b"\r\n").join(parts)
-    return head + content_type + b"\r\n" + delimiter + b"\r\n" + body + b"\r\n" + delimiter + b"--\r\n"
+    return (
+        head + content_type + b"\r\n" + delimiter + b"\r\n" + body + b"\r\n" + delimiter + b"--\r\n"
+    )
 
 
 def _boundary(parts: list[bytes]) -> str:
@@ -166,13 +166,13 @@ def _quoted_printable(text: str) -> bytes:
     body = b"\n".join(text.encode("utf-8").splitlines()) + b"\n"
     # CRLF as the encoder's line end: its lines hold no other line break (the body's were
     # made \n above), so this is the email package's output with its line ends normalised.
-    encoded = quoted_printable.body_encode(body.decode("latin-1"), POLICY.max_line_length, "\r\n")
+    encoded = quoted_printable.body_encode(body.decode("latin-1"), LINE_LENGTH, "\r\n")
     return encoded.encode("ascii")
 
 
 def _base64(data: bytes) -> bytes:
     """Base64 in lines of at most `max_line_length`, as email.contentmanager writes it."""
-    step = POLICY.max_line_length // 4 * 3
+    step = LINE_LENGTH // 4 * 3
     encoded = b"".join(binascii.b2a_base64(data[i : i + step]) for i in range(0, len(data), step))
     return _lines(encoded)
 

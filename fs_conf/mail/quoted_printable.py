@@ -1,12 +1,6 @@
 """Quoted-printable bodies exactly as `email.quoprimime.body_encode` writes them, quicker.
 
-The email package first quotes every character with `str.translate` over a 256-entry table,
-a lookup per character that takes most of its time, then cuts the lines. The table changes
-only `=` (to `=3D`) and the characters below 256 that are neither printable ASCII nor tab,
-space or a line end (each to `=XX`). In the text and HTML fs_conf sends those are few (an en
-dash, an umlaut) beside many `=`: one `str.replace` and a substitution of the few give the
-same text. The cutting is `body_encode`'s, line for line (tests/mail/test_quoted_printable.py
-compares both over generated bodies).
+Why and how: docs/mail.md#fast-paths
 """
 
 from __future__ import annotations

@@ -1,25 +1,8 @@
 """Render mail templates: Jinja2 in a sandbox, undefined names are errors, HTML autoescaped.
 
-Each mail kind has three files: `<kind>.subject.txt`, `<kind>.txt` (plain text) and
-`<kind>.html`; `calendar.txt` is the calendar entry's description, and files starting with `_`
-are shared pieces (`_layout.html`, `_dialin.txt`, `_dialin.html`). A file is looked up in
-`templates_dir/<lang>/`, then `templates_dir/`, then the built-in `<lang>/`, then built-in `en/`,
-so an admin overrides exactly the files they copy, and `{% include %}` follows the same order.
-
-Every failure (syntax error, undefined variable, an attempt to reach Python internals) becomes
-a `ValidationError` whose field is `file:line` of the template that failed.
-
-The sandbox checks every attribute a template reads, a few microseconds each and some sixty
-per mail: most of the rendering time. For the fields of fs_conf's own variable types
-(`fs_conf.mail.context.TEMPLATE_TYPES`, frozen dataclasses of plain data) its answer is
-always the same (a public name on an object that is neither a function, a type, a frame
-nor a mutable container: allowed), so `_Sandbox` hands those out directly; every other
-attribute (`''.__class__`, a field's own methods) goes through the sandbox's checks.
-
-A `Renderer` compiles each template once. A long-running process (the scheduler) holds a
-`CurrentTemplates` instead, which hands out a new `Renderer` whenever a file in
-`templates_dir` was added, changed or removed, so a template the admin fixed is used for the
-next mail without a restart.
+Every failure becomes a `ValidationError` whose field is `file:line` of the template.
+A `Renderer` compiles each template once; `CurrentTemplates` hands out a new one when a file
+in `templates_dir` changed. Lookup order and the sandbox's fast path: docs/mail.md#rendering
 """
 
 from __future__ import annotations
@@ -95,10 +78,14 @@ class Renderer:
         except jinja2.TemplateSyntaxError as exc:
             where = f"{exc.filename or exc.name or name}:{exc.lineno}"
             source = exc.source or _read(exc.filename or "")
-            raise ValidationError(where, _line(source, exc.lineno), f"syntax error: {exc.message}") from exc
+            raise ValidationError(
+                where, _line(source, exc.lineno), f"syntax error: {exc.message}"
+            ) from exc
         except jinja2.TemplateNotFound as exc:
             if exc.name == name:
-                raise ValidationError(name, name, "template file not found in " + self._where()) from exc
+                raise ValidationError(
+                    name, name, "template file not found in " + self._where()
+                ) from exc
             raise _runtime_error(name, exc, f"includes {exc.name}, which is not found") from exc
         except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as exc:
             raise _runtime_error(name, exc, _first_line(str(exc))) from exc
@@ -193,4 +180,3 @@ def _line(source: str | None, lineno: int) -> str:
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "failed"
-

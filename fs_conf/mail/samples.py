@@ -38,8 +38,12 @@ def sample_conference(config: Config, now: datetime) -> Conference:
         reply_to="olivia@example.com",
         sequence=1,
         participants=[
-            Participant("Mona Moderator", "mona@example.com", "201", Role.MODERATOR, "11223344", id=1),
-            Participant("Paul Participant", "paul@example.com", "202", Role.PARTICIPANT, "55667788", id=2),
+            Participant(
+                "Mona Moderator", "mona@example.com", "201", Role.MODERATOR, "11223344", id=1
+            ),
+            Participant(
+                "Paul Participant", "paul@example.com", "202", Role.PARTICIPANT, "55667788", id=2
+            ),
             Participant("Gina Guest", "gina@example.org", None, Role.PARTICIPANT, "99001122", id=3),
         ],
     )
@@ -50,7 +54,9 @@ def sample_occurrence(conf: Conference) -> Occurrence:
 
 
 def sample_attendance(conf: Conference, occurrence: Occurrence) -> list[Attendance]:
-    def stay(participant_id: int | None, caller: str, role: Role, joined: int, left: int | None) -> Attendance:
+    def stay(
+        participant_id: int | None, caller: str, role: Role, joined: int, left: int | None
+    ) -> Attendance:
         return Attendance(
             conference_id=conf.id or 0,
             occurrence_start=occurrence.start,

@@ -1,17 +1,8 @@
 """smtplib's SMTP client, with the end of a message's data held back until the caller says.
 
-A server takes a message when it reads the final `.` line after DATA, and the outbox can
-mark it sent only once the 250 for it is back: in between a crash repeats the message
-(`fs_conf.mail.outbox`). With several connections side by side that window must still hold
-one message at a time, so `data()` sends the message and then calls `before_end` before
-the final dot: the transport waits there until the connection before has had its 250 and
-its mark. Everything else is smtplib's: `sendmail` (SIZE, the replies, RSET) calls this
-`data()` as it calls its own.
-
-Dot-stuffing: smtplib doubles every `.` that starts a line with a multi-line regular
-expression, which tries every position of the message (a tenth of a delivery's time for a
-13 KiB invitation). Most messages have no such line, which `bytes.find` sees at once; the
-others are stuffed by the same expression.
+`data()` calls `before_end` before the final dot, where the transport waits for its window
+(docs/mail.md#the-smtp-window); everything else is smtplib's. Dot-stuffing skips the regular
+expression when no line starts with a dot (docs/mail.md#fast-paths).
 """
 
 from __future__ import annotations
@@ -19,6 +10,7 @@ from __future__ import annotations
 import re
 import smtplib
 import socket
+from collections.abc import Callable
 
 _LINE_START_DOT = re.compile(rb"(?m)^\.")
 
@@ -26,8 +18,8 @@ _LINE_START_DOT = re.compile(rb"(?m)^\.")
 class Client(smtplib.SMTP):
     """A plain (or STARTTLS) connection."""
 
-    def before_end(self) -> None:
-        """Called right before the final dot; the transport sets its own on each client."""
+    before_end: Callable[[], None]
+    """Called right before the final dot; the transport that opens the client sets it."""
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         sock = super()._get_socket(host, port, timeout)  # type: ignore[misc]

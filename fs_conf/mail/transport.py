@@ -1,19 +1,9 @@
 """Hand finished messages to the world: an SMTP server, or a folder of .eml files.
 
-A transport opens a session for a batch (`with transport.session() as s:`) and delivers one
-message per `s.send(recipient, key, message)` call. A call returns only once the message is
-accepted (SMTP: the 250 after DATA; folder: the file is in place), and otherwise raises:
-
-- `PermanentFailure`: the server said 5xx for this message (e.g. the address does not
-  exist). Retrying cannot help; only this message fails.
-- `TemporaryFailure`: 4xx, or the server is unreachable, the connection broke, TLS or login
-  failed. `session_lost` tells whether the session itself is gone (the next `send` reconnects).
-
-Sessions of one `SmtpTransport` may deliver side by side in greenlets (`mail.smtp.connections`)
-and still leave at most one message accepted by the server and not yet marked sent: a session
-sends the final dot of a message only once it holds the transport's window, and holds it
-until it sends again or closes, so the caller marks the message in between
-(`fs_conf.mail.smtp_client`).
+A session (`with transport.session() as s:`) delivers one message per `s.send(recipient, key,
+message)`, which returns once the message is accepted and otherwise raises
+`PermanentFailure` or `TemporaryFailure`. Sessions of one `SmtpTransport` may deliver side
+by side. Why and how: docs/mail.md#transports
 """
 
 from __future__ import annotations
@@ -126,7 +116,9 @@ class SmtpSession:
                 session_lost=True,
             ) from exc
         except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
-            raise TemporaryFailure(f"cannot reach SMTP server {where}: {exc}", session_lost=True) from exc
+            raise TemporaryFailure(
+                f"cannot reach SMTP server {where}: {exc}", session_lost=True
+            ) from exc
         client.before_end = self._enter_window
         self._client = client
         return client
@@ -177,7 +169,9 @@ def _classify(exc: Exception, recipient: str) -> DeliveryFailure:
     if isinstance(exc, smtplib.SMTPSenderRefused):
         # A refused sender is the admin's configuration, not this message: keep retrying
         # (until mail.give_up_hours) so that fixing mail.sender lets the mails go out.
-        return TemporaryFailure(f"sender {exc.sender!r} refused: {exc.smtp_code} {_text(exc.smtp_error)}")
+        return TemporaryFailure(
+            f"sender {exc.sender!r} refused: {exc.smtp_code} {_text(exc.smtp_error)}"
+        )
     if isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code not in (-1, 421):
         return _by_code(exc.smtp_code, exc.smtp_error, "message refused")
     return TemporaryFailure(f"connection lost: {exc}", session_lost=True)
@@ -225,7 +219,9 @@ class FolderSession:
                 Path(temp).unlink(missing_ok=True)
                 raise
         except OSError as exc:
-            raise TemporaryFailure(f"cannot write {target}: {exc.strerror or exc}", session_lost=True) from exc
+            raise TemporaryFailure(
+                f"cannot write {target}: {exc.strerror or exc}", session_lost=True
+            ) from exc
 
 
 def eml_name(key: str) -> str:

@@ -1,12 +1,9 @@
 """The scheduler: mails, call-outs, warnings and ends, driven by the store alone.
 
-- `plan` (pure): which tasks are due when, from conferences and the store's marks;
-- `mailing`: invitations, updates, cancellations, reminders and attendance reports, each
-  queued together with its mark;
-- `actions`: carrying out one task (mails, call-outs, the warning, the end);
-- `run`: the `Scheduler` loop that `fs-conf serve` runs in a greenlet;
-- `wake`: the datagram with which other processes wake it after they changed the database;
-- `rerender`: mails that failed to render, rendered again once the template is fixed.
+`plan` says what is due when (pure), `mailing` queues mails with their marks, `actions`
+carries out one task, `run` is the `Scheduler` loop of `fs-conf serve`, `courier` delivers
+while it renders, `wake` lets other processes wake it, `rerender` retries failed renders.
+How they work together: docs/scheduler.md
 """
 
 from fs_conf.scheduler.mailing import Mailer

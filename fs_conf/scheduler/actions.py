@@ -1,21 +1,8 @@
 """Carry out one planned task and record it, so that a restart neither repeats nor skips it.
 
-Mails (mailing, reminder, attendance) are queued together with their mark in one
-transaction (`fs_conf.scheduler.mailing`). Room actions cannot share a transaction with
-FreeSWITCH, so the order is chosen by what a repeat would cost:
-
-- call-out: marked done (with the call-out record the IVR checks) first, then the call is
-  placed in its own greenlet: a crash in between skips one call rather than ringing a phone
-  twice; a participant who already dialed in is not called;
-- warning and end: done first, marked after: a repeat plays the warning again or ends an
-  already empty room, both harmless; ending removes everyone with the goodbye prompt through
-  the room controller (`RoomController.end_occurrence`: phone callers are really removed).
-
-When a series' next sitting is already open at the close (back to back, within the dial-in
-lead), the shared room goes on with its callers: no warning, nobody removed.
-
-A room action needs the inbound Event Socket; while it is down the action is retried
-(`Outcome.RETRY`) until the task expires.
+Mails are queued together with their mark in one transaction. Room actions cannot share a
+transaction with FreeSWITCH: a call-out is marked before it is placed, a warning or an end is
+marked after it is done. Why: docs/scheduler.md#carrying-out-a-task
 """
 
 from __future__ import annotations
@@ -33,13 +20,13 @@ from fs_conf.config import Config
 from fs_conf.errors import NotFoundError
 from fs_conf.esl import ConferenceAPI, ESLError, InboundESL, RoomNotFound
 from fs_conf.ivr.callout import Dial, callout_status, place_callout, prepare_callout
-from fs_conf.ivr.prompts import DEFAULTS, Prompts
-from fs_conf.ivr.rooms import room_name
+from fs_conf.ivr.room_names import room_name
 from fs_conf.model import Conference, Occurrence
-from fs_conf.schedule import JoinKind, join_state
+from fs_conf.prompts import DEFAULTS, Prompts
 from fs_conf.scheduler.mailing import Mailer
 from fs_conf.scheduler.plan import Task, TaskKind
 from fs_conf.store import Store
+from fs_conf.timetable import JoinKind, join_state
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +40,7 @@ class Outcome(Enum):
 
 
 class RoomEnder(Protocol):
-    """Ends an occurrence's room for everyone (fs_conf.ivr.room.RoomController)."""
+    """Ends an occurrence's room for everyone (fs_conf.ivr.room_control.RoomController)."""
 
     def end_occurrence(self, conference: Conference, occurrence: Occurrence | None) -> None: ...
 

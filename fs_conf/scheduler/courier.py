@@ -1,30 +1,8 @@
 """Deliver the outbox in a greenlet of its own while the scheduler's turn renders.
 
-A mass mailing renders for a while (some 0.4 ms a mail) and every SMTP transaction waits for
-the server four times. One after the other, a turn takes the sum of both; the `Courier`
-delivers during the turn instead: the mails a task queued are deliverable as soon as its
-transaction commits (`queued()`), and while the courier waits for the server the rendering
-goes on (the scheduler gives way to the hub after every recipient), and so do the calls.
-
-`lanes` (`mail.smtp.connections`) sessions deliver each batch side by side, each taking the
-next mail of the batch when its last one is done: while the server reads one message the
-next is on its way. A single connection leaves the server idle whenever this process is
-busy rendering, and the client idle whenever the server is.
-
-The outbox's guarantees (`fs_conf.mail.outbox`) hold as they do for one `deliver_due` after
-the other: the courier is the only deliverer, and it takes the next batch of due rows only
-once every mail of the batch before is marked, so no row is ever sent twice while the
-process lives; each mail is marked the moment its delivery ends; reads and marks are single
-transactions that never wait on the network. However many lanes, at most one mail is
-accepted by the server and not yet marked at any moment (the SMTP transport's window), so
-a crash repeats at most that one, as before.
-
-`turn()` spans the scheduler's turn: the courier delivers until the turn's tasks are done,
-then one batch more (everything queued by then, up to `BATCH_LIMIT` mails, as the loop has
-always delivered after its tasks) and stops. Whatever is left is due at once, so the loop's
-next turn follows right away, and time-critical tasks (call-outs) never wait behind more
-than one batch. Each lane opens its session per batch: closing it is what hands the window
-on once the lane has no mail left.
+The `Courier` delivers on `mail.smtp.connections` lanes side by side during a turn, then one
+batch more, and keeps the outbox's guarantees: it is the only deliverer, and it takes a batch
+only once every mail of the batch before is marked. Why: docs/scheduler.md#the-courier
 """
 
 from __future__ import annotations
@@ -38,7 +16,7 @@ import gevent
 import gevent.event
 
 from fs_conf.config import Config
-from fs_conf.mail.outbox import BATCH_LIMIT, DeliverySummary, deliver
+from fs_conf.mail.delivery import BATCH_LIMIT, DeliverySummary, deliver
 from fs_conf.mail.transport import Transport
 from fs_conf.store import Clock, OutboxEntry, Store
 
@@ -82,7 +60,10 @@ class Courier:
         summary = self._summary
         if summary.sent or summary.retried or summary.failed:
             log.info(
-                "mail: %d sent, %d to retry, %d failed", summary.sent, summary.retried, summary.failed
+                "mail: %d sent, %d to retry, %d failed",
+                summary.sent,
+                summary.retried,
+                summary.failed,
             )
 
     def queued(self) -> None:

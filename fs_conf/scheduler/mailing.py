@@ -1,29 +1,9 @@
 """Turn a conference's changes and sittings into queued mails, each together with its mark.
 
-`Mailer` renders with `fs_conf.mail.compose.build_mails` (through `offload`, which tests use
-to count renders; templates the admin changes on disk are used from the next mailing on),
-calling `pause` between recipients (the scheduler gives way to the gevent hub there: a mass
-mailing renders for seconds and must not stall calls), and then, in one transaction,
-checks that the conference is still what was rendered, queues the
-mails (`store.outbox_add`) and records what was mailed (the mailing mark, or the occurrence
-task as done). A crash therefore leaves either both or neither, and the
-outbox keys make a repeated queueing add nothing. When the conference changed while the mails
-were rendered (the CLI wrote meanwhile), nothing is written and the caller plans again.
-
-A template that fails does not stop the scheduler: each recipient whose mail cannot be
-rendered gets an outbox row marked failed with the template's file and line (and no
-message: nothing is half-sent), queued and marked like any other mail, so the task is done
-and is not retried. Once the admin fixed the template, `fs-conf outbox --retry`
-(`fs_conf.scheduler.rerender`) renders those mails again; `fs-conf conference invite`
-re-sends invitations. `resend` (the CLI, with the admin at the keyboard) refuses instead:
-it raises the template error and writes nothing.
-
-Cancellations never carry a PIN: they are rendered with every PIN blanked, so a person
-removed from a conference cannot learn the guest PIN from the `<pin>` placeholder.
-
-A sitting changed on its own (`MailingPlan.sittings`) is announced by a mail about that
-sitting alone, with its RECURRENCE-ID: a cancellation (METHOD:CANCEL) when it was cancelled,
-an update (METHOD:REQUEST, the new times) when it was moved.
+`Mailer` renders, then in one transaction checks that the conference is still what was
+rendered, queues the mails and records what was mailed: a crash leaves both or neither.
+A template failure is stored as a failed mail, never half-sent; cancellations never carry a
+PIN. Why: docs/scheduler.md#mailings
 """
 
 from __future__ import annotations
@@ -48,9 +28,9 @@ from fs_conf.model import (
     Participant,
     ParticipantStatus,
 )
-from fs_conf.schedule import sitting
 from fs_conf.scheduler.plan import MailingPlan, Task, TaskKind, plan_mailing
 from fs_conf.store import Mailing, OutgoingMail, Store
+from fs_conf.timetable import sitting
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +195,9 @@ class Mailer:
             "keep_failures": keep_failures,
             "pause": self._pause,
         }
-        return self._offload(build_mails, (conference, kind, self._config, now, occurrence), options)
+        return self._offload(
+            build_mails, (conference, kind, self._config, now, occurrence), options
+        )
 
     # -- committing ------------------------------------------------------------------------------
 

@@ -2,31 +2,8 @@
 
 `plan(conferences, markers, now, config)` lists every task not yet done, in order of its due
 time; `due(tasks, now)` are those to run now and `next_due(tasks, now)` is when to wake next.
-No I/O: the same inputs always give the same plan, which is what makes the scheduler
-restart-safe (everything it needs is in the store) and testable without servers.
-
-The tasks, per conference:
-- mailing: invitations, updates and cancellations, due at once whenever the conference's
-  SEQUENCE or its invited addresses differ from what was last mailed (`plan_mailing` says
-  who gets which kind; when only single sittings changed, the update is one mail per sitting).
-
-Per occurrence (only for occurrences still running when the scheduler first saw the
-conference, so a series entered today does not mail reports about last week):
-- reminder: `scheduler.reminder_minutes` before the start (off at 0); dropped once the
-  occurrence has started, and not planned when it fell before the scheduler saw the
-  conference (the invitation has just gone out);
-- callout: one per participant marked `call` with a phone number, at the start; dropped once
-  the occurrence is over;
-- warning: `scheduler.warn_before_end_minutes` before the close (off at 0, and when that
-  falls before the start); named by the close time, so an extension (`*6`) gets a new warning
-  before the new close;
-- end: at the close: the end including extensions plus `conference.grace_minutes` (the room
-  closes when the join window closes, so nobody can join a room about to be shut), or when a
-  moderator ended it early (`*9`);
-- attendance: `ATTENDANCE_SETTLE` after the close, once the end is done, so the IVR has
-  recorded the leaves of the callers the end removed.
-
-Tasks overdue by more than `LOOKBACK` (a scheduler down for longer) are not planned.
+No I/O: the same inputs always give the same plan, which makes the scheduler restart-safe.
+The tasks and when each is due: docs/scheduler.md#the-plan
 """
 
 from __future__ import annotations
@@ -38,8 +15,8 @@ from enum import StrEnum
 
 from fs_conf.config import Config
 from fs_conf.model import Conference, ConferenceStatus, Occurrence, OccurrenceOverride, Participant
-from fs_conf.schedule import OccurrenceIndex, next_occurrence
 from fs_conf.store import Mailing, Recipient, TaskKey
+from fs_conf.timetable import OccurrenceIndex, next_occurrence
 
 LOOKBACK = timedelta(days=1)
 """How long a task may be overdue and still run (after the scheduler was down)."""

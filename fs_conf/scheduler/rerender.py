@@ -1,16 +1,8 @@
 """Render again the mails that failed to render, once the admin fixed the templates.
 
-A mail whose template failed waits in the outbox as failed, with the template's file and line
-and no message (`fs_conf.scheduler.mailing`). `rerender_failed` (`fs-conf outbox --retry`)
-renders each such mail again from the conference as stored now, under the same outbox key,
-so it is the mail that should have gone out (same SEQUENCE, same Message-ID), and queues it
-in place of the failed row. A template still broken only updates the reason.
-
-A row is left as it is when its mail is out of date:
-- an invitation, update or cancellation of an older SEQUENCE: a later mail replaced it;
-- an invitation or update of a conference that is cancelled or over;
-- a mail to someone who is no longer its recipient (removed, or no longer the organizer);
-- a reminder whose sitting has begun.
+`rerender_failed` (`fs-conf outbox --retry`) renders each failed mail again under the same
+outbox key (same SEQUENCE, same Message-ID) and queues it in place of the failed row; mails
+that are out of date are left as they are. Which: docs/scheduler.md#re-rendering-failed-mails
 """
 
 from __future__ import annotations
@@ -24,10 +16,10 @@ from fs_conf.config import Config
 from fs_conf.mail.compose import CALENDAR_KINDS, MailKind, build_mails
 from fs_conf.mail.render import Renderer
 from fs_conf.model import Conference, ConferenceStatus, Occurrence, Participant
-from fs_conf.schedule import ConferenceSchedule, sitting
 from fs_conf.scheduler.mailing import without_pins
 from fs_conf.scheduler.plan import is_live
 from fs_conf.store import OutboxEntry, OutboxStatus, OutgoingMail, Store
+from fs_conf.timetable import ConferenceSchedule, sitting
 
 
 @dataclass

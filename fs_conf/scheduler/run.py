@@ -1,31 +1,9 @@
 """The scheduler's loop: plan from the store, run what is due, sleep until the next due time.
 
-`Scheduler.run()` runs in its own greenlet inside `fs-conf serve` until `stop()`. Each turn:
-
-1. plan again if the data changed: `PRAGMA data_version` of the scheduler's own SQLite
-   connection moves whenever another connection (the IVR, the web API, the CLI in another
-   process) committed, so the check is one cheap query and the plan (conferences, marks,
-   recurrences) is only recomputed when it moved, after the scheduler's own work, after
-   `wake()`, and before the planning horizon runs out;
-2. run the tasks that are due (`fs_conf.scheduler.actions`); a task that fails is tried again
-   after a back-off that doubles from `RETRY_SECONDS` up to `MAX_RETRY`; meanwhile the
-   courier (`fs_conf.scheduler.courier`) delivers due mails in a greenlet of its own, the
-   mails each task queues as soon as they are committed (retries of failed mails are the
-   outbox's business; the loop wakes for their retry time);
-3. sleep until the next due task, mail retry or re-plan. It does not poll: while it sleeps,
-   `fs-conf` commands in other processes wake it with a datagram after they commit
-   (`fs_conf.scheduler.wake`, listening while `run()` runs), and `wake()` wakes it for
-   changes made in this process. The longest sleep is `scheduler.safety_check_seconds`
-   (60 s): the bound for changes that wake nobody (another tool writing the database, the
-   IVR's own records such as a moderator ending the room early) and for a wall clock that
-   was set while it slept.
-
-Nothing is kept only in memory: the plan is derived from the store and every task is marked
-done there (see `fs_conf.scheduler.actions`), so a restart carries on where it stopped. The
-back-off of failing tasks is the only memory, and a restart just retries them at once.
-
-Give the scheduler its own `Store` (its own connection): `data_version` does not move for
-commits made through the connection it is asked on.
+`Scheduler.run()` runs in its own greenlet inside `fs-conf serve` until `stop()`. It plans again
+only when SQLite's `data_version` moved, so give it its own `Store`: that counter ignores the
+asking connection's own commits. It sleeps, never polling, until a task is due, a wake-up
+arrives or `scheduler.safety_check_seconds` passed. Why: docs/scheduler.md#the-loop
 """
 
 from __future__ import annotations
@@ -40,7 +18,7 @@ import gevent.pool
 
 from fs_conf.config import Config
 from fs_conf.esl import InboundESL
-from fs_conf.ivr.room import RoomController
+from fs_conf.ivr.room_control import RoomController
 from fs_conf.mail.transport import Transport
 from fs_conf.scheduler.actions import Actions, Outcome, RoomEnder
 from fs_conf.scheduler.courier import Courier
@@ -74,12 +52,8 @@ def give_way() -> None:
     """Let the hub run everything that is ready (calls, the courier's SMTP replies) before
     the scheduler goes on: wait until it is idle, at most `GIVE_WAY_SECONDS`.
 
-    The scheduler renders in its own greenlet and calls this after every recipient. In a
-    thread, rendering would hold the GIL for up to 5 ms (the switch interval) at a time, and
-    every wake-up of the hub would wait for it; `gevent.sleep(0)` is run as a callback, and
-    the hub runs up to 50 of those (15 ms of rendering) before it looks at sockets and timers.
-    The bound keeps a hub that is never idle (calls around the clock) from stalling a mailing:
-    then it renders a mail every 5 ms."""
+    The scheduler calls this after every recipient. Why not a thread or `gevent.sleep(0)`:
+    docs/scheduler.md#giving-way-to-the-calls"""
     with gevent.Timeout(GIVE_WAY_SECONDS, False):
         gevent.idle()
 

@@ -1,19 +1,8 @@
 """Wake the scheduler of `fs-conf serve` at once when another process changed the database.
 
-While `fs-conf serve` runs, its scheduler listens on a Unix datagram socket next to the
-database file: the database path with `.wake` appended (`/var/lib/fs_conf/fs_conf.sqlite3`
--> `/var/lib/fs_conf/fs_conf.sqlite3.wake`). Every `fs-conf` command that opened the
-database sends one datagram there after its last commit (`notify`); the scheduler wakes,
-sees SQLite's `data_version` moved and plans again, so a conference created or changed from
-the command line is mailed within moments, not at the next poll.
-
-The datagram is only a hint; the database stays the truth. Nobody listening (serve not
-running, a socket file left by a killed serve), a full queue or a path too long for a Unix
-socket are not errors for the sender, and the scheduler's slow safety re-check
-(`scheduler.safety_check_seconds`) still notices changes that sent no datagram (another tool
-writing the file). A datagram carries nothing, so a sender can at most make the scheduler
-look; the socket file gets the database file's permission bits, so whoever may change the
-database may wake the scheduler.
+The scheduler listens on a Unix datagram socket at the database path plus `.wake`; `notify`
+sends it one empty datagram after a command's last commit. The datagram is only a hint: the
+database stays the truth. Why: docs/scheduler.md#waking-the-scheduler
 """
 
 from __future__ import annotations

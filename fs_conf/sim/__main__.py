@@ -1,6 +1,7 @@
 """Command line: `python -m fs_conf.sim serve ...` and `python -m fs_conf.sim load ...`.
 
-serve runs the simulator as a stand-in FreeSWITCH until interrupted; load places calls
+serve runs the simulator as a stand-in FreeSWITCH until interrupted, on the dialplan and
+conference.conf.xml shipped with fs_conf unless given others; load places calls
 into an IVR's outbound socket server and prints calls/s and key latency percentiles.
 """
 
@@ -10,14 +11,21 @@ import argparse
 import logging
 import signal
 import sys
+from pathlib import Path
 
 import gevent
 from gevent.event import Event as GEvent
 
+from fs_conf.shipped_files import CONFERENCE_CONF, DIALPLAN, shipped_xml_dir
 from fs_conf.sim.core import SimConfig, Simulator
 from fs_conf.sim.load import LoadOptions, run_load
 
-PHONE_MODES = {"answer": True, "reject": False, "busy": "busy", "never": None}
+PHONE_MODES: dict[str, bool | str | None] = {
+    "answer": True,
+    "reject": False,
+    "busy": "busy",
+    "never": None,
+}
 
 
 def host_port(text: str) -> tuple[str, int]:
@@ -43,8 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run a stand-in FreeSWITCH")
     serve.add_argument("--esl", type=host_port, default=("127.0.0.1", 8021), help="HOST:PORT")
     serve.add_argument("--password", default="ClueCon")
-    serve.add_argument("--dialplan", help="dialplan XML file or directory")
-    serve.add_argument("--conference-config", help="conference.conf.xml")
+    serve.add_argument(
+        "--dialplan", type=Path, help="dialplan XML file or directory (default: the shipped one)"
+    )
+    serve.add_argument(
+        "--conference-config", type=Path, help="conference.conf.xml (default: the shipped one)"
+    )
     serve.add_argument("--sounds-dir", help="where prompts live (real lengths from WAV headers)")
     serve.add_argument("--time-scale", type=float, default=1.0)
     serve.add_argument("--default-sound-seconds", type=float, default=1.0)
@@ -120,12 +132,15 @@ def serve(args: argparse.Namespace) -> int:
             print(f"--set: expected NAME=VALUE (got {item!r})", file=sys.stderr)
             return 2
         global_vars[name] = value
+    shipped = shipped_xml_dir()
+    dialplan = args.dialplan or shipped / DIALPLAN
+    conference_config = args.conference_config or shipped / CONFERENCE_CONF
     config = SimConfig(
         esl_host=args.esl[0],
         esl_port=args.esl[1],
         password=args.password,
-        dialplan=args.dialplan,
-        conference_config=args.conference_config,
+        dialplan=dialplan,
+        conference_config=conference_config,
         sounds_dir=args.sounds_dir,
         time_scale=args.time_scale,
         default_sound_seconds=args.default_sound_seconds,
@@ -142,6 +157,8 @@ def serve(args: argparse.Namespace) -> int:
     stop = GEvent()
     gevent.signal_handler(signal.SIGINT, stop.set)
     gevent.signal_handler(signal.SIGTERM, stop.set)
+    print(f"fs_conf.sim: dialplan {dialplan}", flush=True)
+    print(f"fs_conf.sim: conference configuration {conference_config}", flush=True)
     with sim:
         host, port = sim.esl_address
         print(f"fs_conf.sim: Event Socket on {host}:{port}", flush=True)

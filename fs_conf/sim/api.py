@@ -1,9 +1,8 @@
 """API commands (`api X` / `bgapi X`): the subset of mod_commands fs_conf and its tests use.
 
 Reply texts are FreeSWITCH's (src/mod/applications/mod_commands/mod_commands.c) as the
-recordings show them: `+OK <uuid> sent DTMF 1234#.`, `-ERR Cannot locate session!`,
-`-ERR No such channel!`, `_undef_`, uuid_exists `true`/`false` without a newline, hupall,
-status, show channels. Unknown commands: `-ERR <cmd> Command not found!`.
+recordings show them; unknown commands get `-ERR <cmd> Command not found!`.
+The texts: docs/simulator.md#api-commands
 """
 
 from __future__ import annotations
@@ -172,7 +171,7 @@ class Api:
         if channel.peer is not None:
             channel.peer.queue_dtmf(digits, "UNKNOWN")
         elif channel.phone is not None:
-            channel.phone.dtmf_from_switch(channel, digits)  # type: ignore[attr-defined]
+            channel.phone.dtmf_from_switch(channel, digits)
         return f"+OK {channel.uuid} sent DTMF {digits}.\n"
 
     def uuid_recv_dtmf(self, arg: str) -> str:

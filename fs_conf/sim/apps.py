@@ -12,7 +12,6 @@ import struct
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from fs_conf.sim.channel import ChannelGone, Interrupted, now_us
 from fs_conf.sim.digits import Collector, PagdArgs, ReadOutcome, judge
@@ -20,9 +19,6 @@ from fs_conf.sim.export import export_variable
 from fs_conf.sim.say import say_files
 from fs_conf.sim.separate import separate
 from fs_conf.sim.session import AppFunction, Session
-
-if TYPE_CHECKING:
-    from fs_conf.sim.context import SimContext
 
 log = logging.getLogger(__name__)
 
@@ -247,16 +243,11 @@ def app_log(session: Session, arg: str) -> None:
     log.info("dialplan log on %s: %s", session.channel.name, arg)
 
 
-def build_apps(ctx: SimContext) -> dict[str, AppFunction]:
-    """The application table; conference, socket and bridge need the context's parts."""
+def build_apps() -> dict[str, AppFunction]:
+    """The application table; conference, socket and bridge live in modules of their own."""
     from fs_conf.sim.bridge import app_bridge
+    from fs_conf.sim.conference_join import app_conference
     from fs_conf.sim.outbound import app_socket
-
-    def conference(session: Session, arg: str) -> None:
-        manager = ctx.conferences
-        if manager is None:
-            raise RuntimeError("conference application used before the conference module started")
-        manager.run_app(session, arg)
 
     table: dict[str, Callable[[Session, str], None]] = {
         "answer": app_answer,
@@ -275,7 +266,7 @@ def build_apps(ctx: SimContext) -> dict[str, AppFunction]:
         "log": app_log,
         "say": app_say,
         "record": app_record,
-        "conference": conference,
+        "conference": app_conference,
         "socket": app_socket,
         "bridge": app_bridge,
     }

@@ -1,10 +1,8 @@
 """The `bridge` application: ring another leg (a simulated phone) and connect the two.
 
-As in switch_ivr_bridge.c the caller waits for the far end to answer (the caller hears
-ringing: nothing is played), both legs fire CHANNEL_BRIDGE, and when either side hangs up
-the other leg is released with CHANNEL_UNBRIDGE. A failed bridge sets originate_disposition
-and the dialplan continues; after a bridge the caller continues unless
-hangup_after_bridge=true.
+Follows switch_ivr_bridge.c: the caller waits for the far end to answer, both legs fire
+CHANNEL_BRIDGE, and either side hanging up releases the other with CHANNEL_UNBRIDGE.
+Failure and what follows: docs/simulator.md#sessions-and-applications
 """
 
 from __future__ import annotations

@@ -1,19 +1,15 @@
 """A simulated call leg: identity, caller profile, variables, states and its input queue.
 
-State names and their order follow switch_channel.c: a leg is created in CS_INIT with call
-state DOWN, runs in CS_EXECUTE, answers (Answer-State first, then call state ACTIVE) and ends
-with CHANNEL_HANGUP, CS_HANGUP, CS_REPORTING and CHANNEL_HANGUP_COMPLETE. Variables keep
-FreeSWITCH's order: setting one moves it to the end, setting it empty removes it.
-
-Everything that reaches a running application (keys, queued `sendmsg` commands, a break, the
-hangup) goes through one inbox queue, so an application waits on a single queue.
+State names and their order follow switch_channel.c; variables keep FreeSWITCH's order.
+Everything that reaches a running application goes through one inbox queue.
+The details: docs/simulator.md#events-and-channels
 """
 
 from __future__ import annotations
 
 import time
 import uuid as uuidlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -28,7 +24,9 @@ from fs_conf.sim.headers import (
 )
 
 if TYPE_CHECKING:
+    from fs_conf.sim.conference_member import Member
     from fs_conf.sim.context import SimContext
+    from fs_conf.sim.phone import Phone
 
 # Hangup causes and their Q.850 codes (switch_channel.c CAUSE_CHART).
 Q850 = {
@@ -197,8 +195,8 @@ class Channel:
         self.last_arg = ""
         self.created = time.time()
         self.session_id = ctx.next_session_id()
-        self.phone: object | None = None
-        self.conference_member: object | None = None
+        self.phone: Phone | None = None
+        self.conference_member: Member | None = None
         # Columns of the core database's channels table that only events set (see show.py).
         self.db_callee_direction = ""
         self.db_call_uuid = ""
@@ -227,8 +225,8 @@ class Channel:
         self,
         name: str,
         *,
-        pre: Headers = (),
-        post: Headers = (),
+        pre: Iterable[tuple[str, str]] = (),
+        post: Iterable[tuple[str, str]] = (),
         extended: bool = True,
     ) -> Event | None:
         """Fire a channel event: `pre` headers, channel data, variables if extended, `post`."""

@@ -1,9 +1,8 @@
 """The `conference` API command and the text it answers with.
 
-Texts follow the recordings of FreeSWITCH 1.10.12 (list rows, `+OK mute N`, `-ERR
-Non-Existant ID N`, `Skipping moderator (member id N).`, get/set without a newline, xml_list
-and json_list layouts); commands the recordings do not show follow
-src/mod/applications/mod_conference/conference_api.c.
+Mirrors src/mod/applications/mod_conference/conference_api.c; texts follow the recordings of
+FreeSWITCH 1.10.12 (list rows, `+OK mute N`, `-ERR Non-Existant ID N`, `Skipping moderator
+(member id N).`, get/set without a newline, xml_list and json_list layouts).
 """
 
 from __future__ import annotations
@@ -15,7 +14,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fs_conf.sim.channel import new_uuid
-from fs_conf.sim.conference import ConferenceManager, Member, Room
+from fs_conf.sim.conference import ConferenceManager, Room
+from fs_conf.sim.conference_join import dial_into_room
+from fs_conf.sim.conference_member import Member
 
 if TYPE_CHECKING:
     from fs_conf.sim.originate import Originator
@@ -152,10 +153,10 @@ class ConferenceApi:
             member_id = int(target)
         except ValueError:
             return f"-ERR Non-Existant ID {target}\n"
-        member = room.find(member_id)
-        if member is None:
+        found = room.find(member_id)
+        if found is None:
             return f"-ERR Non-Existant ID {member_id}\n"
-        return action(room, member, rest)
+        return action(room, found, rest)
 
     @staticmethod
     def _quiet(rest: list[str]) -> bool:
@@ -306,9 +307,9 @@ class ConferenceApi:
         }
         if key not in params:
             return SET_SYNTAX
-        old = room.profile.get(params[key])
+        previous = room.profile.get(params[key])
         room.profile.params[params[key]] = value
-        return old
+        return previous
 
     def _record(self, room: Room, args: list[str]) -> str:
         if not args:
@@ -340,11 +341,11 @@ class ConferenceApi:
         app_arg = f"{room_name}@{profile}"
         if command == "bgdial":
             job = new_uuid()
-            self.originator.dial_into_room(
-                endpoint, cid_number, cid_name, app_arg, room_name, job_uuid=job
+            dial_into_room(
+                self.originator, endpoint, cid_number, cid_name, app_arg, room_name, job_uuid=job
             )
             return f"+OK Job-UUID: {job}\n"
-        result = self.originator.dial_into_room(endpoint, cid_number, cid_name, app_arg, room_name)
+        result = dial_into_room(self.originator, endpoint, cid_number, cid_name, app_arg, room_name)
         return f"+OK Call Requested: result: [{result}]\n"
 
 

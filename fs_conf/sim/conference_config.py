@@ -1,11 +1,8 @@
 """conference.conf.xml: profiles and caller-controls groups, in FreeSWITCH's own format.
 
-<configuration name="conference.conf"> holds <caller-controls><group name=...><control
-action=... digits=... [data=...]/></group></caller-controls> and <profiles><profile
-name=...><param name=... value=.../></profile></profiles>. A profile without a conference.conf
-entry gets FreeSWITCH's defaults; the group "default" that the XML does not define is
-mod_conference's built-in keymap (conference_loop.c: 0 mute, * deaf mute, # hangup, ...).
-`$${name}` is replaced from the globals as FreeSWITCH's XML preprocessor does.
+A profile without an entry gets FreeSWITCH's defaults; the group "default" is mod_conference's
+built-in keymap (conference_loop.c). `$${name}` is replaced from the globals.
+The format: docs/simulator.md#rooms
 """
 
 from __future__ import annotations

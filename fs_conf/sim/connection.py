@@ -1,12 +1,9 @@
 """One Event Socket connection, either direction: the command parser of mod_event_socket.
 
 `EslConnection.handle` follows parse_command() in
-src/mod/event_handlers/mod_event_socket/mod_event_socket.c, command by command and in the
-same order (exit, auth, filter, resume, connect/getvar/myevents, divert_events, sendmsg,
-then - only with `full` control on an outbound socket - sendevent, api, bgapi, log, linger,
-nolinger, nolog, event, nixevent, noevents), with the same reply texts. Everything written
-to the peer goes through one queue and one writer greenlet, so replies and events keep
-their order and a slow peer never blocks a call.
+src/mod/event_handlers/mod_event_socket/mod_event_socket.c, command by command and in the same
+order, with the same reply texts. One writer greenlet keeps replies and events in order.
+The details: docs/simulator.md#the-event-socket
 """
 
 from __future__ import annotations

@@ -1,13 +1,7 @@
 """The Simulator: one simulated FreeSWITCH with its ESL server, dialplan, rooms and phones.
 
-    with Simulator(SimConfig(dialplan="tests/sim/data/dialplan.xml", time_scale=0.01)) as sim:
-        host, port = sim.esl_address          # inbound ESL, like 127.0.0.1:8021
-        call = sim.call("3000", caller_id="+4930111")
-        call.wait_heard("conference/conf-pin")
-        call.press("1234#")
-
-Everything runs in greenlets of the calling process; `stop()` hangs up every call and
-closes every socket.
+Everything runs in greenlets of the calling process; `stop()` hangs up every call and closes
+every socket. An example: docs/simulator.md#using-it-from-python
 """
 
 from __future__ import annotations
@@ -94,7 +88,7 @@ class Simulator:
             ctx, ConferenceConfig.load(cfg.conference_config, ctx.global_vars)
         )
         ctx.phones = PhoneBook()
-        apps = build_apps(ctx)
+        apps = build_apps()
         self.originator = Originator(ctx, apps)
         ctx.originator = self.originator
         self.conference_api = ConferenceApi(ctx.conferences, self.originator)

@@ -1,24 +1,16 @@
 """The XML dialplan: FreeSWITCH's dialplan files, loaded and hunted as mod_dialplan_xml does.
 
-Accepted input: a file or a directory of *.xml files holding `<context name=...>` elements
-(possibly inside `<document><section name="dialplan">`), or bare `<extension>` elements in
-an `<include>`, which belong to the context named by their folder (FreeSWITCH's
-dialplan/<context>/*.xml layout) or to "default". `<X-PRE-PROCESS cmd="set">` defines
-globals, `$${name}` is replaced at load time.
-
-Hunting follows src/mod/dialplan/mod_dialplan_xml.c parse_exten(): each condition adds its
-actions when it matches and its anti-actions when not; `break` is on-false (default),
-on-true, always or never; an extension that ends matched stops the hunt unless
-continue="true". `$1`..`$9` are the captures of the condition's own expression; `${var}` is
-left for execution time, except in `inline="true"` actions, which run while hunting.
+Hunting follows src/mod/dialplan/mod_dialplan_xml.c parse_exten(). The accepted files and the
+hunting rules: docs/simulator.md#the-dialplan
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,8 +40,9 @@ class Condition:
     field: str | None
     expression: str | None
     break_on: str = "on-false"
-    actions: list[Action] = field(default_factory=list)
-    anti_actions: list[Action] = field(default_factory=list)
+    # This class has an attribute named `field`, so dataclasses' field() goes by its module.
+    actions: list[Action] = dataclasses.field(default_factory=list)
+    anti_actions: list[Action] = dataclasses.field(default_factory=list)
 
 
 @dataclass

@@ -1,12 +1,8 @@
 """play_and_get_digits as a pure state machine (no I/O, no time).
 
-Argument order and meaning follow mod_dptools.c play_and_get_digits_function():
-`min max tries timeout terminators file invalid_file [var_name [regex [digit_timeout
-[transfer_on_failure]]]]` (timeouts in ms). The per-try logic follows switch_ivr_play_say.c
-switch_ivr_read() and switch_play_and_get_digits(); the recordings (scenario2 case 2a-2h) show
-the results: no digits give read_result=failure, a regex mismatch keeps "success" but moves
-the digits to <var>_invalid, too few digits give failure with the variable set, an inter-digit
-timeout with enough digits gives timeout and counts as success.
+Arguments follow mod_dptools.c play_and_get_digits_function(), each try switch_ivr_play_say.c
+switch_ivr_read() and switch_play_and_get_digits(), the results the recordings (scenario2
+case 2a-2h). The details: docs/simulator.md#sessions-and-applications
 """
 
 from __future__ import annotations

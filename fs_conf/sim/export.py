@@ -1,12 +1,8 @@
 """Exported channel variables: `export` now, copied to the legs a channel creates later.
 
-switch_channel.c switch_channel_export_variable_var_check() sets the variable on the channel
-itself under the name as given, appends that name to the list in `export_vars` (only when a
-value is given, duplicates kept) and touches no other leg. A name starting with `nolocal:`
-(or `_nolocal_`) is stored locally under that prefixed name, so the plain name stays unset
-here. switch_channel_process_export() then hands each listed variable's value to a leg being
-originated (switch_ivr_originate.c calls it for bridge) under the name without the prefix,
-together with `export_vars` itself.
+Follows switch_channel.c switch_channel_export_variable_var_check() and
+switch_channel_process_export() (which switch_ivr_originate.c calls for bridge).
+The details, `nolocal:` included: docs/simulator.md#events-and-channels
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
 """FreeSWITCH event header sets, in the order the recordings show them.
 
-An event is the core block (switch_event.c: Event-Name ... Event-Sequence), then what the
-firing code adds. Channel events add switch_channel_event_set_basic_data() (state, names,
-codecs, then the caller profile as `Caller-*`) and, for "extended" events, every channel
-variable as `variable_<name>` in the channel's insertion order.
+The core block follows switch_event.c, channel events add
+switch_channel_event_set_basic_data() and, when extended, every variable as `variable_<name>`.
+The details: docs/simulator.md#events-and-channels
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
 """The inbound Event Socket server (mod_event_socket listening on 8021).
 
-Each client gets `Content-Type: auth/request`, must `auth <password>` (a wrong password is
-answered `-ERR invalid`, then the disconnect notice and close), and may then use api,
-bgapi, event, filter, nixevent, noevents, sendmsg, sendevent, log and exit. A client that
-sends garbage that cannot be framed, or disconnects mid-frame, loses only its own
-connection.
+Each client must `auth <password>` first; a client that sends garbage or disconnects
+mid-frame loses only its own connection. The commands: docs/simulator.md#the-event-socket
 """
 
 from __future__ import annotations

@@ -1,19 +1,8 @@
 """Load mode: place many simulated calls into an IVR and measure how fast it answers keys.
 
-Each call dials `number`, which the load dialplan sends to `socket HOST:PORT async full`
-(the IVR's outbound socket server, running in another process). When the first prompt
-plays (or the first matching `key_prompt`, e.g. the PIN prompt after a welcome), the caller
-presses `keys` one by one (`w` waits 0.5 s); the latency of a key is the time from pressing
-it to the next command the IVR sends on that call, or, with `measure_app`, from the last key
-to the `sendmsg execute` of that application (e.g. `conference`: key to join). A call counts
-as completed when it ends (the IVR hangs up or the call joins a room and `--hold` passes);
-calls that became room members count as joined. Every prompt plays `sound_seconds`, so short
-prompts keep the prompt time out of the latency. The simulator's inbound Event Socket listens
-on `esl`; with `subscribers` the calls wait until that many clients subscribed to events (an
-IVR's room controller), so the IVR sees the room events from the first call on; it waits at
-most `subscribers_timeout` real seconds for them before placing any call. With `ramp` the
-calls start evenly spread over that many call-seconds instead of all at once.
-Everything runs in greenlets of this process: no thread per call.
+Each call dials `number` into the IVR's outbound socket server (another process), presses
+`keys` when a prompt plays, and the latency of a key is the time to the IVR's next command.
+Everything runs in greenlets of this process. The options: docs/simulator.md#load-mode
 """
 
 from __future__ import annotations

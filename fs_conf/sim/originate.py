@@ -1,16 +1,13 @@
-"""Making calls: `originate`, conference `dial`, and calls from simulated phones.
+"""Making calls: `originate`, and calls from and to simulated phones.
 
-Endpoints: `loopback/<ext>[/<context>]` makes two legs as mod_loopback does (A: outbound,
-runs the originate's application; B: inbound, runs the dialplan; keys sent to one arrive on
-the other) and `sim/<number>`, `user/<number>` or `sofia/<profile>/<number>[@host]` ring a
-simulated phone registered with the PhoneBook. Results follow the recordings:
-`+OK <A-leg uuid>`, `-ERR NO_ROUTE_DESTINATION`, `-ERR NO_ANSWER` after originate_timeout,
-`-ERR USER_BUSY`, `-ERR CALL_REJECTED`.
+Mirrors src/switch_ivr_originate.c (ring, wait for the answer or originate_timeout, the
+result); the `originate` argument is read as mod_commands.c originate_function() reads it.
+The `loopback/` endpoint: loopback.py; conference `dial`: conference_join.py. Endpoints and
+results: docs/simulator.md#calls
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -18,13 +15,12 @@ from typing import TYPE_CHECKING
 import gevent
 
 from fs_conf.sim.channel import CallerProfile, Channel, new_uuid
+from fs_conf.sim.loopback import loopback_legs
 from fs_conf.sim.separate import separate
 from fs_conf.sim.session import AppFunction, Session
 
 if TYPE_CHECKING:
     from fs_conf.sim.context import SimContext
-
-log = logging.getLogger(__name__)
 
 APP_PATTERN = re.compile(r"^&(?P<app>[\w-]+)(?:\((?P<arg>.*)\))?$", re.S)
 
@@ -88,7 +84,8 @@ def parse_variables(text: str) -> dict[str, str]:
 
 
 def parse_originate(arg: str) -> OriginateRequest:
-    """`<url> <exten>|&<app>(<args>) [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout>]`."""
+    """An `originate` argument:
+    `<url> <exten>|&<app>(<args>) [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout>]`."""
     text = arg.strip()
     variables: dict[str, str] = {}
     while text.startswith(("{", "<", "[")):
@@ -263,10 +260,11 @@ class Originator:
                 timeout = None
         timeout = 60 if timeout is None else timeout
         if endpoint.startswith("loopback/"):
-            legs = self._loopback(request)
+            legs = loopback_legs(self, request)
             if isinstance(legs, str):
                 return legs
             a_leg, b_session = legs
+            a_leg.hangup_hooks.append(_finish_unstarted)
             b_session.start_routing()
             cause = self._wait_answer(a_leg, timeout)
             if cause is None:
@@ -305,100 +303,12 @@ class Originator:
     def _run_a_leg(self, a_leg: Channel, request: OriginateRequest) -> None:
         session = self.session(a_leg)
         if a_leg.phone is not None:
-            a_leg.phone.attach(a_leg, session)  # type: ignore[attr-defined]
+            a_leg.phone.attach(a_leg, session)
         if request.app is not None:
             session.start_apps([(request.app, request.app_arg)])
         else:
             session.transfer_to = (request.extension or "", request.context)
             session.start_apps([])
-
-    def _loopback(self, request: OriginateRequest) -> tuple[Channel, Session] | str:
-        parts = request.endpoint.split("/")
-        if len(parts) < 2 or not parts[1]:
-            return "CHAN_NOT_IMPLEMENTED"
-        destination = parts[1]
-        context = parts[2] if len(parts) > 2 and parts[2] else "default"
-        variables = request.variables
-        cid_number = (
-            variables.get("origination_caller_id_number") or request.cid_number or "0000000000"
-        )
-        cid_name = variables.get("origination_caller_id_name") or request.cid_name or ""
-        a_uuid = variables.get("origination_uuid") or new_uuid()
-        a_name = f"loopback/{destination}-a"
-        b_name = f"loopback/{destination}-b"
-        callee = ("Outbound Call", context)
-        a_leg = self.new_channel(
-            a_name,
-            "outbound",
-            destination,
-            context,
-            "mod_loopback",
-            cid_name,
-            cid_number,
-            uuid=a_uuid,
-            callee=callee,
-            dialplan="xml",
-        )
-        b_leg = self.new_channel(
-            b_name,
-            "inbound",
-            destination,
-            context,
-            "mod_loopback",
-            cid_name,
-            cid_number,
-            callee=callee,
-            dialplan="xml",
-        )
-        a_leg.outbound_call = True
-        a_leg.peer, b_leg.peer = b_leg, a_leg
-        chosen_uuid = "origination_uuid" in variables
-        for key, value in (
-            ("direction", "outbound"),
-            ("is_outbound", "true"),
-            ("uuid", a_leg.uuid),
-            ("call_uuid", a_leg.uuid),
-            ("session_id", a_leg.session_id),
-            ("read_codec", "L16"),
-            ("read_rate", 8000),
-            ("write_codec", "L16"),
-            ("write_rate", 8000),
-            ("channel_name", a_name),
-        ):
-            a_leg.set_var(key, value)
-        if chosen_uuid:
-            # switch_core_session_set_uuid() sets uuid and call_uuid again (recorded order).
-            a_leg.set_var("uuid", a_leg.uuid)
-            a_leg.set_var("call_uuid", a_leg.uuid)
-        for key, value in variables.items():
-            a_leg.set_var(key, value)
-        a_leg.set_var("originate_early_media", "true")
-        a_leg.set_var("originate_endpoint", "loopback")
-        a_leg.set_var("other_loopback_leg_uuid", b_leg.uuid)
-        a_leg.set_var("loopback_leg", "A")
-        for key, value in (
-            ("direction", "inbound"),
-            ("uuid", b_leg.uuid),
-            ("call_uuid", None if chosen_uuid else b_leg.uuid),
-            ("session_id", b_leg.session_id),
-            ("channel_name", b_name),
-            ("read_codec", "L16"),
-            ("read_rate", 8000),
-            ("write_codec", "L16"),
-            ("write_rate", 8000),
-        ):
-            b_leg.set_var(key, value)
-        for key, value in variables.items():
-            b_leg.set_var(key, value)
-        b_leg.set_var("other_loopback_leg_uuid", a_leg.uuid)
-        b_leg.set_var("loopback_leg", "B")
-        self.start_channel(a_leg)
-        self.start_channel(b_leg)
-        a_leg.set_state("CS_CONSUME_MEDIA")
-        a_leg.hangup_hooks.append(_hang_up_peer)
-        b_leg.hangup_hooks.append(_hang_up_peer)
-        a_leg.hangup_hooks.append(_finish_unstarted)
-        return a_leg, self.session(b_leg)
 
     def _phone_leg(self, request: OriginateRequest) -> Channel | str:
         phones = self.ctx.phones
@@ -442,54 +352,8 @@ class Originator:
         self.start_channel(leg)
         leg.set_state("CS_CONSUME_MEDIA")
         leg.hangup_hooks.append(_finish_unstarted)
-        phone.ring(leg)  # type: ignore[attr-defined]
+        phone.ring(leg)
         return leg
-
-    # -- conference dial ---------------------------------------------------------------
-    def dial_into_room(
-        self,
-        endpoint: str,
-        cid_number: str,
-        cid_name: str,
-        app_arg: str,
-        room_name: str,
-        job_uuid: str | None = None,
-    ) -> str:
-        """conference <room> dial|bgdial: originate the endpoint into `app_arg`."""
-        variables = {}
-        if job_uuid is not None:
-            variables["conference_bgdial_jobid"] = job_uuid
-        if cid_name:
-            variables["origination_caller_id_name"] = cid_name
-        if cid_number:
-            variables["origination_caller_id_number"] = cid_number
-        request = OriginateRequest(
-            endpoint=endpoint,
-            variables=variables,
-            app="conference",
-            app_arg=app_arg,
-            cid_name=cid_name or None,
-            cid_number=cid_number or None,
-        )
-        if job_uuid is None:
-            outcome = self.place(request)
-            return "SUCCESS" if isinstance(outcome, Channel) else outcome
-
-        def background() -> None:
-            outcome = self.place(request)
-            result = "SUCCESS" if isinstance(outcome, Channel) else outcome
-            manager = self.ctx.conferences
-            room = manager.room(room_name) if manager is not None else None
-            if room is not None:
-                peer = outcome.uuid if isinstance(outcome, Channel) else ""
-                room.fire(
-                    "bgdial-result",
-                    ("mod_conference.c", "conference_outcall_run", 1708),
-                    post=[("Result", result), ("Job-UUID", job_uuid), ("Peer-UUID", peer)],
-                )
-
-        gevent.spawn(background)
-        return "SUCCESS"
 
 
 def endpoint_number(endpoint: str) -> str:
@@ -500,13 +364,6 @@ def endpoint_number(endpoint: str) -> str:
     if parts[0] == "sofia" and len(parts) > 2:
         return parts[-1].split("@")[0].replace("sip:", "")
     return ""
-
-
-def _hang_up_peer(channel: Channel) -> None:
-    """mod_loopback: when one leg ends, the other ends with the same cause."""
-    peer = channel.peer
-    if peer is not None and peer.alive:
-        peer.hangup(channel.hangup_cause)
 
 
 def _finish_unstarted(channel: Channel) -> None:

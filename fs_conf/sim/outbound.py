@@ -1,15 +1,8 @@
 """The `socket` application: the simulator dials out to an ESL server (the IVR).
 
-`socket host:port [async] [full]` connects, waits for `connect` and answers with the
-channel data (CHANNEL_DATA serialised as a command/reply, mod_event_socket.c
-parse_command). In async mode the call parks (CHANNEL_PARK) and `sendmsg` commands queue
-on the session; without async the socket is read in the call's own session and `sendmsg`
-is answered only after the application ran, with events held back meanwhile.
-
-When the call ends: CHANNEL_HANGUP ... CHANNEL_HANGUP_COMPLETE reach the socket, then, with
-`linger`, a linger notice (and after Linger-Time seconds the disconnect notice and close;
-`linger` without a time waits for the peer), without linger the disconnect notice at once.
-The peer closing the socket hangs the call up unless it sent `resume`.
+`socket host:port [async] [full]` connects and answers `connect` with the channel data
+(mod_event_socket.c parse_command). Async and sync mode, linger and the end of the call:
+docs/simulator.md#the-event-socket
 """
 
 from __future__ import annotations

@@ -1,13 +1,7 @@
 """Phones for tests: place calls, press keys, hear prompts, answer or refuse calls.
 
-`Call` is one call seen from the phone: `press("1234#")` sends keys (RFC 2833 style, one
-every `key_gap` call-seconds), `heard` lists what was played to it (file paths as given,
-tone_stream:// strings, say: text), `wait_heard(pattern)` waits for the next prompt that
-matches (substring or regular expression), `hangup()` ends it. A `Phone` registered by
-number answers calls that `originate`/`bridge`/conference `dial` send to `sim/<number>`,
-`user/<number>` or `sofia/<profile>/<number>`: answer=True answers, False rejects
-(CALL_REJECTED), "busy" is USER_BUSY and None never answers (NO_ANSWER at the originate
-timeout).
+`Call` is one call seen from the phone; a `Phone` registered by number answers, rejects or
+ignores the calls sent to it. How: docs/simulator.md#using-it-from-python
 """
 
 from __future__ import annotations
@@ -23,6 +17,7 @@ from gevent.queue import Queue
 from fs_conf.sim.channel import Channel
 
 if TYPE_CHECKING:
+    from fs_conf.sim.conference_member import Member
     from fs_conf.sim.context import SimContext
     from fs_conf.sim.session import Session
 
@@ -68,10 +63,10 @@ class Call:
         return self.channel.get_var(name)
 
     @property
-    def member(self) -> object | None:
+    def member(self) -> Member | None:
         """The conference member this call is, while it is in a room."""
         member = self.channel.conference_member
-        if member is not None and member in member.room.members:  # type: ignore[attr-defined]
+        if member is not None and member in member.room.members:
             return member
         return None
 
@@ -121,7 +116,7 @@ class Call:
             raise TimeoutError(f"{self.channel.name}: still up after {timeout}s")
         return self.channel.hangup_cause
 
-    def wait_member(self, timeout: float = 5.0) -> object:
+    def wait_member(self, timeout: float = 5.0) -> Member:
         """Wait until this call is a member of a conference room; returns the member."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -1,11 +1,8 @@
 """What `say` plays: the English sound files mod_say_en picks (pure, no I/O).
 
-`say <module> <type> <method> [<gender>] <text>` (mod_dptools.c SAY_SYNTAX). NUMBER and
-ITEMS read numbers (pronounced "two hundred twenty one", iterated digit by digit, counted
-as ordinals); CURRENT_DATE_TIME, CURRENT_DATE and CURRENT_TIME read an epoch in the
-channel's `timezone` the way src/mod/say/mod_say_en/mod_say_en.c en_say_time() does
-(weekday, month, ordinal day, year, "at", hour, minutes or "o'clock", a-m/p-m). Other types
-are spelled out character by character, as en_say() falls back to for unknown types.
+`say <module> <type> <method> [<gender>] <text>` (mod_dptools.c SAY_SYNTAX); dates and times
+as src/mod/say/mod_say_en/mod_say_en.c en_say_time() reads them.
+The types: docs/simulator.md#sessions-and-applications
 """
 
 from __future__ import annotations

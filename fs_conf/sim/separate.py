@@ -1,18 +1,8 @@
 """switch_separate_string() of src/switch_utils.c: how FreeSWITCH splits application data.
 
-Blank delimiter (separate_string_blank_delim): runs of blanks separate words; a single quote
-toggles quoting, inside which blanks do not separate; a backslash keeps the next character
-from separating. Another delimiter (separate_string_char_delim): every delimiter outside
-quotes separates (so empty words exist), and only a quote with a partner later quotes. Data
-starting with `^^` and a character uses that character as the delimiter. At most `limit`
-words come out (the array size the caller passes): the last one ends where it would have
-ended, and the rest of the text is dropped.
-
-Each word is then cleaned up (cleanup_separated_string): leading blanks and unquoted trailing
-blanks go, a single quote that has a partner later is removed (and starts or ends quoting),
-and a backslash before a quote, a double quote, the delimiter or another backslash yields
-that character, before n, r, t or s a newline, return, tab or blank; any other backslash
-stays, so a regular expression like `\\d+` survives.
+Blank and character delimiters, single quotes, the `limit` on words and the clean-up of each
+word (cleanup_separated_string) as FreeSWITCH does them.
+The rules: docs/simulator.md#sessions-and-applications
 """
 
 from __future__ import annotations

@@ -1,14 +1,8 @@
 """A channel's session: the one greenlet that routes it, runs its applications and ends it.
 
-switch_core_session_exec() (src/switch_core_session.c) is modelled by `Session.execute`:
-current_application/_data set, CHANNEL_EXECUTE, the app, CHANNEL_EXECUTE_COMPLETE with the
-app's response. Messages queued by `sendmsg` are parsed the way switch_ivr.c
-switch_ivr_parse_event() does (execute with loops, hangup): between applications, in park,
-and nested inside any application that waits for input, as switch_ivr_play_file(), the
-conference loop and the other waits call switch_ivr_parse_all_events(). A message sent with
-`event-lock: true` sets CF_EVENT_LOCK while its application runs, and
-switch_core_session_dequeue_private_event() (src/switch_core_session.c) hands out nothing
-from the queue while that flag is set: later messages wait until the locked one is done.
+`Session.execute` models switch_core_session_exec() (src/switch_core_session.c); `sendmsg`
+messages are parsed as switch_ivr.c switch_ivr_parse_event() does, and CF_EVENT_LOCK holds
+later ones. The details: docs/simulator.md#sessions-and-applications
 """
 
 from __future__ import annotations

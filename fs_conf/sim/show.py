@@ -1,20 +1,8 @@
 """`show channels`: the rows of FreeSWITCH's core database table `channels`.
 
 mod_commands.c show_function() selects from that table, which switch_core_sqldb.c
-core_event_handler() keeps from channel events, column by column: CHANNEL_CREATE inserts the
-row, CS_ROUTING sets caller and callee id, destination, dialplan and context, CHANNEL_EXECUTE
-the application, CHANNEL_ANSWER and CODEC the codecs, CHANNEL_CALLSTATE the call state,
-CALL_UPDATE callee and `callee_direction`, CHANNEL_ORIGINATE `call_uuid` (CHANNEL_BRIDGE sets
-it on both legs to the bridging leg's, CHANNEL_UNBRIDGE back to each leg's own). The
-simulator derives the same values from the channel when asked. Recorded (scenario1, sip): the
-originated loopback A leg shows its flipped caller id, `callee_direction` RECV (the
-CALL_UPDATE of switch_channel_flip_cid() in switch_channel.c) and its own uuid as
-`call_uuid`; the B leg and a SIP caller leave both empty; a member of a room reads L16 at the
-room's rate (mod_conference sets its read codec).
-
-Not modelled: the core database writes in batches (switch_user_sql_thread waits up to 40 x
-5 ms for more changes), so FreeSWITCH may leave out a channel younger than that; the
-simulator's list is always current.
+core_event_handler() keeps from channel events; the simulator derives the same values from
+the channel when asked. Column by column: docs/simulator.md#api-commands
 """
 
 from __future__ import annotations
@@ -89,7 +77,7 @@ def _read_codec(c: Channel) -> list[str]:
     member = c.conference_member
     if member is None:
         return _codec(c.codec)
-    rate = int(member.room.profile.get("rate", "8000") or 8000)  # type: ignore[attr-defined]
+    rate = int(member.room.profile.get("rate", "8000") or 8000)
     return _codec(("L16", rate, rate * 16))
 
 

@@ -1,10 +1,8 @@
 """Sound lengths and paths: what a prompt would take to play and where FreeSWITCH finds it.
 
-A file under `sounds_dir` plays for its real length (from the WAV header); a file the
-simulator cannot find plays for `default_seconds` when no sounds directory is configured, and
-counts as missing when one is (FreeSWITCH answers "FILE NOT FOUND" then). tone_stream:// and
-silence_stream:// lengths are computed from their arguments (src/switch_ivr_play_say.c,
-src/mod/formats/mod_tone_stream).
+Files play for their real length; tone_stream:// and silence_stream:// lengths are computed
+(src/switch_ivr_play_say.c, src/mod/formats/mod_tone_stream). Missing files:
+docs/simulator.md#sessions-and-applications
 """
 
 from __future__ import annotations

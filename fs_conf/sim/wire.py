@@ -1,10 +1,7 @@
 """Server-side Event Socket codec: reading client frames and encoding FreeSWITCH's replies.
 
-The simulator plays FreeSWITCH on both kinds of socket (inbound: clients connect to it;
-outbound: it connects to the IVR), and on both FreeSWITCH reads "command" frames (a first line,
-header lines, a blank line and an optional Content-Length body) and writes `command/reply`,
-`api/response`, `text/event-*` and `text/disconnect-notice` frames. Byte layouts follow
-src/mod/event_handlers/mod_event_socket/mod_event_socket.c and the recordings.
+Byte layouts follow src/mod/event_handlers/mod_event_socket/mod_event_socket.c and the
+recordings. The frames: docs/simulator.md#the-event-socket
 """
 
 from __future__ import annotations

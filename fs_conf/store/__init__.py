@@ -1,6 +1,7 @@
 """fs_conf's persistent state in one SQLite file (WAL, foreign keys, versioned schema).
 
-Use `open_store(path)`; see `fs_conf.store.store.Store` for the operations.
+Use `open_store(path)`; see `fs_conf.store.store.Store` for the operations and docs/store.md
+for the design.
 """
 
 from fs_conf.store.db import Database

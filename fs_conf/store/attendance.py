@@ -7,6 +7,7 @@ from datetime import datetime
 
 from fs_conf.model import Attendance, Role
 from fs_conf.store import codec
+from fs_conf.store.db import inserted_id
 
 
 def insert(connection: sqlite3.Connection, attendance: Attendance) -> int:
@@ -24,7 +25,7 @@ def insert(connection: sqlite3.Connection, attendance: Attendance) -> int:
             codec.optional_utc_text(attendance.left_at),
         ),
     )
-    return int(cursor.lastrowid)
+    return inserted_id(cursor)
 
 
 def set_left(connection: sqlite3.Connection, attendance_id: int, at: datetime) -> bool:

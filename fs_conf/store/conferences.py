@@ -26,6 +26,7 @@ from fs_conf.model import (
     RoomOptions,
 )
 from fs_conf.store import codec
+from fs_conf.store.db import inserted_id
 
 _CONFERENCE_COLUMNS = (
     "uid, title, description, location, organizer, reply_to, start_utc, timezone, "
@@ -33,6 +34,15 @@ _CONFERENCE_COLUMNS = (
     "moderator_pin, sequence, status, options, mailed, series_sequence"
 )
 _CONFERENCE_SLOTS = ", ".join("?" * len(_CONFERENCE_COLUMNS.split(",")))
+
+# Rows as the schema (fs_conf.store.migrations) types their columns; sqlite3 returns them
+# untyped. A conference row is its id, then _CONFERENCE_COLUMNS in order.
+_ConferenceRow = tuple[
+    int, str, str, str, str, str, str, str, str, int, int, str | None, str, str, str, str, str,
+    int, str, str, int, int,
+]  # fmt: skip
+_ParticipantRow = tuple[int, str, str | None, str | None, str, str, int, str]
+_OverrideRow = tuple[str, str, str | None, int | None, int]
 
 
 def insert(connection: sqlite3.Connection, conference: Conference, now: datetime) -> int:
@@ -44,7 +54,7 @@ def insert(connection: sqlite3.Connection, conference: Conference, now: datetime
         f" VALUES ({_CONFERENCE_SLOTS}, ?, ?)",
         (*_conference_values(conference), stamp, stamp),
     )
-    conference_id = int(cursor.lastrowid)
+    conference_id = inserted_id(cursor)
     for position, participant in enumerate(conference.participants):
         _insert_participant(connection, conference_id, position, participant)
     for occurrence_start, extra in conference.extensions.items():
@@ -130,7 +140,7 @@ def _insert_participant(
         " status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (conference_id, position, *_participant_values(participant)),
     )
-    return int(cursor.lastrowid)
+    return inserted_id(cursor)
 
 
 def _conference_values(conference: Conference) -> tuple[object, ...]:
@@ -212,7 +222,7 @@ def select(
         ids,
     ):
         extensions[conference_id].append((start_text, extra))
-    overrides: dict[int, list[tuple[object, ...]]] = {conference_id: [] for conference_id in ids}
+    overrides: dict[int, list[_OverrideRow]] = {conference_id: [] for conference_id in ids}
     for row in connection.execute(
         "SELECT conference_id, original_start_utc, status, start_utc, duration_seconds, sequence"
         f" FROM occurrence_overrides WHERE conference_id IN ({slots})"
@@ -226,7 +236,7 @@ def select(
     ]
 
 
-def _participant(row: tuple[object, ...]) -> Participant:
+def _participant(row: _ParticipantRow) -> Participant:
     participant_id, name, email, phone, role, pin, call, status = row
     return Participant(
         id=int(participant_id),
@@ -241,10 +251,10 @@ def _participant(row: tuple[object, ...]) -> Participant:
 
 
 def _conference(
-    row: tuple[object, ...],
+    row: _ConferenceRow,
     participants: list[Participant],
     extensions: list[tuple[str, int]],
-    overrides: list[tuple[object, ...]],
+    overrides: list[_OverrideRow],
 ) -> Conference:
     (
         conference_id, uid, title, description, location, organizer, reply_to, start_text,
@@ -281,7 +291,7 @@ def _conference(
     )
 
 
-def _override(values: tuple[object, ...], zone: ZoneInfo) -> OccurrenceOverride:
+def _override(values: _OverrideRow, zone: ZoneInfo) -> OccurrenceOverride:
     original_text, status, start_text, duration_seconds, sequence = values
     return OccurrenceOverride(
         original_start=codec.local(str(original_text), zone),

@@ -1,14 +1,7 @@
 """The SQLite connection: settings, nestable transactions and schema migration.
 
-One connection per `Database`, guarded by a re-entrant lock so that threads (or
-greenlets, with gevent's monkey-patching) take turns. Transactions start with
-`BEGIN IMMEDIATE`, which takes SQLite's write lock up front: a read-then-write
-transaction can then never fail half-way with SQLITE_BUSY because another process
-wrote in between. Nested transactions are SAVEPOINTs, so an inner block that fails
-undoes only its own work while the outer block decides about the rest.
-
-Work inside a transaction must not wait on the network: under gevent that would let
-other greenlets queue up behind the lock for as long as the peer takes.
+Transactions take the write lock up front (`BEGIN IMMEDIATE`) and nest as SAVEPOINTs; work
+inside one must not wait on the network (docs/store.md says why).
 """
 
 from __future__ import annotations
@@ -27,7 +20,7 @@ BUSY_TIMEOUT_MS = 5000
 
 
 class Database:
-    """A SQLite connection with nestable transactions; see the module docstring."""
+    """A SQLite connection with nestable transactions (docs/store.md)."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.connection = connection
@@ -113,11 +106,19 @@ def _configure(connection: sqlite3.Connection) -> None:
     # file consistent across a power cut, which may only undo the last commits before it. FULL
     # would also keep those, at the price of an fsync per commit that stalls the gevent hub,
     # and with it every call, for milliseconds each time: a mail whose "sent" mark a power cut
-    # undid is sent again with the same Message-ID, as after any crash (fs_conf.mail.outbox).
+    # undid is sent again with the same Message-ID, as after any crash (fs_conf.mail.delivery).
     connection.execute("PRAGMA journal_mode = WAL").fetchone()
     connection.execute("PRAGMA synchronous = NORMAL")
     connection.execute("PRAGMA foreign_keys = ON")
     connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The id of the row the INSERT just run on `cursor` added."""
+    row_id = cursor.lastrowid
+    if row_id is None:  # sqlite3 leaves it None only on a cursor that never inserted a row
+        raise TypeError("the statement inserted no row")
+    return row_id
 
 
 def schema_version(connection: sqlite3.Connection) -> int:

@@ -1,9 +1,7 @@
 """What the store remembers between conferences: organizers' defaults and PIN failures.
 
-`organizer_memory` pre-fills an organizer's next conference (reply-to address, their own
-first invitee). `lockout` keeps one row per failed PIN entry, keyed by whatever the IVR
-counts against (a caller ID, a dialed number), so that the count over a window is a
-simple range query and old rows can be pruned.
+`organizer_memory` pre-fills an organizer's next conference; `lockout` keeps one row per
+failed PIN entry, so that the count over a window is a range query (docs/store.md).
 """
 
 from __future__ import annotations

@@ -172,8 +172,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX lockout_at ON lockout (at)",
     ),
     (
-        # The moderators' keypad settings of each conference's room (fs_conf.ivr.room): one row
-        # per conference, valid for the occurrence it names.
+        # The moderators' keypad settings of each conference's room (fs_conf.ivr.room_control):
+        # one row per conference, valid for the occurrence it names.
         """
         CREATE TABLE room_state (
             conference_id INTEGER PRIMARY KEY REFERENCES conferences (id) ON DELETE CASCADE,
@@ -261,9 +261,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
     ),
     (
-        # Sittings of a series cancelled or moved one by one (fs_conf.sittings), keyed by where
-        # the series puts them (their iCalendar RECURRENCE-ID). A moved sitting has its own
-        # start and duration; a cancelled one has neither.
+        # Sittings of a series cancelled or moved one by one (timetable.sitting_changes),
+        # keyed by where the series puts them (their iCalendar RECURRENCE-ID). A moved
+        # sitting has its own start and duration; a cancelled one has neither.
         """
         CREATE TABLE occurrence_overrides (
             conference_id INTEGER NOT NULL REFERENCES conferences (id) ON DELETE CASCADE,

@@ -1,19 +1,7 @@
 """The mail outbox: every message rendered once, stored, then delivered with retries.
 
-A message's `key` names what it is (conference, recipient, kind, SEQUENCE and, for
-per-sitting mails, the occurrence), and is unique: queueing the same mail twice, e.g.
-after a restart, adds nothing. The stored message bytes are never rewritten, so a retry
-sends exactly what was first rendered.
-
-A mail that could not be rendered (a broken template) is stored under its key as `failed`,
-with the reason and no message, so nothing of it is ever sent. Rendering it again later
-(`fs_conf.scheduler.rerender`, after the admin fixed the template) is the one way a row
-changes its message: queueing a mail whose key holds such a row replaces the row, and the
-give-up clock starts again from then.
-
-Delivery (`fs_conf.mail.outbox`) is at least once, with the one duplicate a crash can cause
-described there: a mail the server acknowledged in the instant before its `sent` mark was
-committed is sent again after the restart, byte for byte the same (same Message-ID).
+A mail's `key` is unique, so queueing it twice adds nothing, and its stored bytes are never
+rewritten, except for a mail that failed to render (docs/store.md).
 """
 
 from __future__ import annotations
@@ -95,12 +83,17 @@ _COLUMNS = (
     "id, key, conference_id, recipient, kind, sequence, occurrence_start_utc, message, status,"
     " attempts, next_attempt_at, last_error, created_at, sent_at"
 )
+# _COLUMNS as the schema (fs_conf.store.migrations) types them; sqlite3 returns rows untyped.
+_Row = tuple[
+    int, str, int | None, str, str, int, str | None, bytes, str, int, str | None, str, str,
+    str | None,
+]  # fmt: skip
 
 
 _INSERT = (
     "INSERT INTO outbox (key, conference_id, recipient, kind, sequence, occurrence_start_utc,"
     " message, status, last_error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    # Only a row that failed to render gives way (see the module docstring); any other row
+    # Only a row that failed to render gives way (docs/store.md, the mail outbox); any other row
     # with the key stays as it is, so a mail queued twice is stored and sent once.
     " ON CONFLICT (key) DO UPDATE SET message = excluded.message, status = excluded.status,"
     " last_error = excluded.last_error, created_at = excluded.created_at,"
@@ -177,7 +170,7 @@ def mark_failed(connection: sqlite3.Connection, entry_id: int, error: str) -> in
     ).rowcount
 
 
-def _entry(row: tuple[object, ...]) -> OutboxEntry:
+def _entry(row: _Row) -> OutboxEntry:
     return OutboxEntry(
         id=int(row[0]),
         key=str(row[1]),

@@ -18,6 +18,8 @@ _SELECT = (
     "SELECT conference_id, occurrence_start_utc, muted_all, locked, recording, recordings"
     " FROM room_state"
 )
+# The columns _SELECT names, as the schema types them; sqlite3 returns rows untyped.
+_Row = tuple[int, str | None, int, int, str, int]
 
 
 def load(connection: sqlite3.Connection, conference_id: int) -> RoomState | None:
@@ -29,7 +31,7 @@ def all_states(connection: sqlite3.Connection) -> list[RoomState]:
     return [_state(row) for row in connection.execute(f"{_SELECT} ORDER BY conference_id")]
 
 
-def _state(row: tuple) -> RoomState:
+def _state(row: _Row) -> RoomState:
     conference_id, start, muted_all, locked, recording, recordings = row
     return RoomState(
         conference_id=conference_id,

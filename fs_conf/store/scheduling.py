@@ -1,12 +1,7 @@
 """What the scheduler has done, in SQLite, so that a restart neither repeats nor skips it.
 
-`occurrence_tasks` holds one row per task done for one occurrence (reminder, call-out of one
-participant, warning, end, attendance report), keyed by conference, occurrence start and the
-task's name. `mailings` holds, per conference, the SEQUENCE last mailed and who holds an
-invitation since (so a removed participant gets a cancellation and a new one an invitation),
-and when the scheduler first saw the conference (occurrences that were over by then get no
-tasks). `callouts` holds each call-out the scheduler started: the call's UUID and the SHA-256
-of a one-time token, so that the IVR trusts only calls fs_conf itself placed.
+Tables `occurrence_tasks` (tasks done per occurrence), `mailings` (the SEQUENCE and
+recipients last mailed) and `callouts` (the calls it placed); docs/store.md.
 """
 
 from __future__ import annotations
@@ -15,6 +10,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict
 
 from fs_conf.store import codec
 
@@ -57,6 +53,17 @@ class Callout:
 
 TaskKey = tuple[int, datetime, str]
 """(conference id, occurrence start in UTC, task name)."""
+
+# A `mailings` row (conference_id, sequence, recipients, first_seen_at) as the schema types
+# it; sqlite3 returns rows untyped.
+_MailingRow = tuple[int, int, str, str]
+
+
+class _StoredRecipient(TypedDict):
+    """One recipient in the JSON list of `mailings.recipients`."""
+
+    email: str
+    name: str
 
 
 def mark_done(
@@ -118,12 +125,13 @@ def save_mailing(connection: sqlite3.Connection, mailing: Mailing, now: datetime
     )
 
 
-def _mailing(row: tuple) -> Mailing:
-    conference_id, sequence, recipients, first_seen_at = row
+def _mailing(row: _MailingRow) -> Mailing:
+    conference_id, sequence, recipients_json, first_seen_at = row
+    recipients: list[_StoredRecipient] = json.loads(recipients_json)
     return Mailing(
         conference_id=conference_id,
         sequence=sequence,
-        recipients=tuple(Recipient(item["email"], item["name"]) for item in json.loads(recipients)),
+        recipients=tuple(Recipient(item["email"], item["name"]) for item in recipients),
         first_seen_at=codec.from_utc_text(first_seen_at),
     )
 

@@ -1,12 +1,7 @@
 """`Store`: the one object the CLI, IVR, scheduler, mail and web use to reach the database.
 
-Every method is one transaction (joining the caller's, if one is open), so each change
-is all-or-nothing even when the process is killed half-way. To make several changes
-atomic together, e.g. an update and the mails it causes, wrap them:
-
-    with store.transaction():
-        store.save_conference(conference)
-        store.outbox_add(mails)
+Every method is one transaction (joining the caller's, if one is open); `store.transaction()`
+makes several calls atomic together (docs/store.md).
 """
 
 from __future__ import annotations
@@ -197,7 +192,7 @@ class Store:
         with self._db.transaction() as connection:
             return memory.lockout_prune(connection, before)
 
-    # Rooms: the keypad settings and occurrences ended early (fs_conf.ivr.room)
+    # Rooms: the keypad settings and occurrences ended early (fs_conf.ivr.room_control)
 
     def room_state(self, conference_id: int) -> RoomState | None:
         """The stored settings of a conference's room, None if none were ever saved."""

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from fs_conf.check import Check, run_checks
-from fs_conf.cli import main
+from fs_conf.checks.run import Check, run_checks
+from fs_conf.cli.main import main
 from fs_conf.config import Config
 from fs_conf.errors import ValidationError
 from fs_conf.store import open_store
@@ -219,7 +219,11 @@ def test_a_missing_conference_exits_1(
         (["--start", "2099-03-29T02:30"], "--start", "'2099-03-29T02:30'"),
         (["--rrule", "FREQ=WEEKLY;BYDAY=XX"], "--rrule", "'FREQ=WEEKLY;BYDAY=XX'"),
         (["--timezone", "Mars/Base"], "--timezone", "'Mars/Base'"),
-        (["--remove-participant", "ghost@example.org"], "--remove-participant", "'ghost@example.org'"),
+        (
+            ["--remove-participant", "ghost@example.org"],
+            "--remove-participant",
+            "'ghost@example.org'",
+        ),
         (
             ["--add-participant", "Bob Again <bob@example.org>"],
             "--add-participant",
@@ -325,7 +329,10 @@ def test_an_organizers_remembered_values_fill_the_next_conference_through_a_subp
     second = run(config_file, *CREATE, "--organizer", "boss@example.org", "--json")
     assert second.returncode == 0, second.stderr
     conference = json.loads(second.stdout)
-    assert conference["remembered"] == {"reply_to": "team@example.org", "participant": remembered_ann}
+    assert conference["remembered"] == {
+        "reply_to": "team@example.org",
+        "participant": remembered_ann,
+    }
     assert conference["reply_to"] == "team@example.org"
     assert [(p["name"], p["email"], p["role"], p["call"]) for p in conference["participants"]] == [
         ("Ann Admin", "ann@example.org", "moderator", True)

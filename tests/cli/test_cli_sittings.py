@@ -50,7 +50,9 @@ def dump(config_file: Path) -> list[tuple[object, ...]]:
     with sqlite3.connect(config_file.parent / "db.sqlite3") as raw:
         return [
             *raw.execute("SELECT * FROM conferences").fetchall(),
-            *raw.execute("SELECT * FROM occurrence_overrides ORDER BY original_start_utc").fetchall(),
+            *raw.execute(
+                "SELECT * FROM occurrence_overrides ORDER BY original_start_utc"
+            ).fetchall(),
         ]
 
 
@@ -59,10 +61,25 @@ def test_cancel_and_move_one_sitting_through_a_subprocess(config_file: Path) -> 
     number = str(conference["id"])
     assert conference["exceptions"] == []
 
-    cancelled = json.loads(ok(config_file, "conference", "cancel", number, "--occurrence", "2099-03-23T10:00", "--json"))
+    cancelled = json.loads(
+        ok(
+            config_file,
+            "conference",
+            "cancel",
+            number,
+            "--occurrence",
+            "2099-03-23T10:00",
+            "--json",
+        )
+    )
     assert cancelled["status"] == "scheduled"
     assert cancelled["exceptions"] == [
-        {"original_start": "2099-03-23T10:00:00+01:00", "status": "cancelled", "start": None, "end": None}
+        {
+            "original_start": "2099-03-23T10:00:00+01:00",
+            "status": "cancelled",
+            "start": None,
+            "end": None,
+        }
     ]
 
     # moved across the clock change, typed as wall time in the conference's zone
@@ -91,7 +108,9 @@ def test_cancel_and_move_one_sitting_through_a_subprocess(config_file: Path) -> 
     assert listed[0]["exceptions"] == again["exceptions"]
 
     # --exdate cancels a sitting the same way
-    skipped = json.loads(ok(config_file, "conference", "update", number, "--exdate", "2099-04-06T10:00", "--json"))
+    skipped = json.loads(
+        ok(config_file, "conference", "update", number, "--exdate", "2099-04-06T10:00", "--json")
+    )
     assert [e["status"] for e in skipped["exceptions"]] == ["cancelled", "moved", "cancelled"]
 
     # the whole-series cancel is as it was
@@ -102,17 +121,57 @@ def test_cancel_and_move_one_sitting_through_a_subprocess(config_file: Path) -> 
 @pytest.mark.parametrize(
     ("args", "flag", "value"),
     [
-        (["cancel", "{id}", "--occurrence", "2099-03-17T10:00"], "--occurrence", "'2099-03-17T10:00'"),
+        (
+            ["cancel", "{id}", "--occurrence", "2099-03-17T10:00"],
+            "--occurrence",
+            "'2099-03-17T10:00'",
+        ),
         (["cancel", "{id}", "--occurrence", "soon"], "--occurrence", "'soon'"),
-        (["update", "{id}", "--occurrence", "2099-03-17T10:00", "--start", "2099-03-18T10:00"], "--occurrence", "'2099-03-17T10:00'"),
-        (["update", "{id}", "--occurrence", "2099-03-23T10:00"], "--occurrence", "'2099-03-23T10:00'"),
-        (["update", "{id}", "--occurrence", "2099-03-23T10:00", "--title", "X"], "--occurrence", "'2099-03-23T10:00'"),
-        (["update", "{id}", "--occurrence", "2099-03-23T10:00", "--start", "2099-03-16T10:30"], "--start", "'2099-03-16T10:30'"),
-        (["update", "{id}", "--occurrence", "2099-03-23T10:00", "--start", "2099-03-31T10:00"], "--start", "'2099-03-31T10:00'"),
-        (["update", "{id}", "--occurrence", "2099-03-23T10:00", "--start", "2099-03-29T02:30"], "--start", "'2099-03-29T02:30'"),
-        (["update", "{id}", "--occurrence", "2099-03-23T10:00", "--start", "2020-03-23T10:00"], "--start", "'2020-03-23T10:00'"),
-        (["update", "{id}", "--occurrence", "2099-03-23T10:00", "--duration", "0"], "--duration", "0"),
-        (["update", "{id}", "--occurrence", "2099-03-23T10:00", "--duration", "long"], "--duration", "'long'"),
+        (
+            ["update", "{id}", "--occurrence", "2099-03-17T10:00", "--start", "2099-03-18T10:00"],
+            "--occurrence",
+            "'2099-03-17T10:00'",
+        ),
+        (
+            ["update", "{id}", "--occurrence", "2099-03-23T10:00"],
+            "--occurrence",
+            "'2099-03-23T10:00'",
+        ),
+        (
+            ["update", "{id}", "--occurrence", "2099-03-23T10:00", "--title", "X"],
+            "--occurrence",
+            "'2099-03-23T10:00'",
+        ),
+        (
+            ["update", "{id}", "--occurrence", "2099-03-23T10:00", "--start", "2099-03-16T10:30"],
+            "--start",
+            "'2099-03-16T10:30'",
+        ),
+        (
+            ["update", "{id}", "--occurrence", "2099-03-23T10:00", "--start", "2099-03-31T10:00"],
+            "--start",
+            "'2099-03-31T10:00'",
+        ),
+        (
+            ["update", "{id}", "--occurrence", "2099-03-23T10:00", "--start", "2099-03-29T02:30"],
+            "--start",
+            "'2099-03-29T02:30'",
+        ),
+        (
+            ["update", "{id}", "--occurrence", "2099-03-23T10:00", "--start", "2020-03-23T10:00"],
+            "--start",
+            "'2020-03-23T10:00'",
+        ),
+        (
+            ["update", "{id}", "--occurrence", "2099-03-23T10:00", "--duration", "0"],
+            "--duration",
+            "0",
+        ),
+        (
+            ["update", "{id}", "--occurrence", "2099-03-23T10:00", "--duration", "long"],
+            "--duration",
+            "'long'",
+        ),
         (["update", "{id}", "--exdate", "2099-03-24T10:00"], "--exdate", "'2099-03-24T10:00'"),
     ],
 )
@@ -130,7 +189,16 @@ def test_bad_input_is_one_line_naming_the_flag_exit_2_nothing_written(
 
 
 def test_bad_input_does_not_create_the_database(config_file: Path) -> None:
-    result = run(config_file, "conference", "update", "1", "--occurrence", "2099-03-23T10:00", "--duration", "0")
+    result = run(
+        config_file,
+        "conference",
+        "update",
+        "1",
+        "--occurrence",
+        "2099-03-23T10:00",
+        "--duration",
+        "0",
+    )
     assert result.returncode == 2
     assert result.stderr.startswith("fs-conf: --duration: ")
     assert not (config_file.parent / "db.sqlite3").exists()
@@ -141,7 +209,9 @@ def test_a_one_off_or_missing_conference(config_file: Path) -> None:
         config_file, "conference", "create", "--title", "Once", "--start", "2099-03-16T10:00",
         "--timezone", "Europe/Berlin", "--duration", "60", "--json",
     ))  # fmt: skip
-    refused = run(config_file, "conference", "cancel", str(one_off["id"]), "--occurrence", "2099-03-16T10:00")
+    refused = run(
+        config_file, "conference", "cancel", str(one_off["id"]), "--occurrence", "2099-03-16T10:00"
+    )
     assert refused.returncode == 2
     assert "only a recurring conference has sittings" in refused.stderr
     missing = run(config_file, "conference", "cancel", "99", "--occurrence", "2099-03-16T10:00")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fs_conf.demo import run_demo
+from fs_conf.cli.demo.scenario import run_demo
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fs_conf.cli import main
+from fs_conf.cli.main import main
 from fs_conf.model import Conference
 from fs_conf.sim import Call, SimConfig, Simulator
 from fs_conf.store import open_store
@@ -37,7 +37,9 @@ def switch(tmp_path: Path):
     (tmp_path / "dialplan.xml").write_text(DIALPLAN, encoding="utf-8")
     sim = Simulator(
         SimConfig(
-            dialplan=tmp_path / "dialplan.xml", conference_config=SHIPPED_CONFERENCE, time_scale=0.02
+            dialplan=tmp_path / "dialplan.xml",
+            conference_config=SHIPPED_CONFERENCE,
+            time_scale=0.02,
         )
     ).start()
     yield sim
@@ -54,10 +56,18 @@ def config_file(tmp_path: Path, switch: Simulator) -> Path:
         encoding="utf-8",
     )
     with open_store(str(tmp_path / "db.sqlite3")) as store:
-        store.add_conference(Conference(
-            title="Live", start=datetime.now(UTC), timezone="UTC", duration=timedelta(hours=1),
-            number="3000", guest_pin="123456789", moderator_pin="1234567890", uid="live@test",
-        ))
+        store.add_conference(
+            Conference(
+                title="Live",
+                start=datetime.now(UTC),
+                timezone="UTC",
+                duration=timedelta(hours=1),
+                number="3000",
+                guest_pin="123456789",
+                moderator_pin="1234567890",
+                uid="live@test",
+            )
+        )
     return path
 
 
@@ -85,14 +95,19 @@ def test_members_lists_the_room(switch: Simulator, config_file: Path, capsys) ->
     ]
 
 
-def test_mute_unmute_kick_lock_act_on_the_room(switch: Simulator, config_file: Path, capsys) -> None:
+def test_mute_unmute_kick_lock_act_on_the_room(
+    switch: Simulator, config_file: Path, capsys
+) -> None:
     join(switch, "mod-1", "1001")
     participant = join(switch, "part-1", "1002")
     assert fs_conf(capsys, config_file, "conference", "mute", "1", "2")[:2] == (0, "+OK mute 2\n")
     assert not participant.member.can_speak  # type: ignore[union-attr]
     assert fs_conf(capsys, config_file, "conference", "unmute", "1", "2")[0] == 0
     assert participant.member.can_speak  # type: ignore[union-attr]
-    assert fs_conf(capsys, config_file, "conference", "lock", "1")[:2] == (0, "+OK fs_conf-1 locked\n")
+    assert fs_conf(capsys, config_file, "conference", "lock", "1")[:2] == (
+        0,
+        "+OK fs_conf-1 locked\n",
+    )
     assert switch.room("fs_conf-1").locked  # type: ignore[union-attr]
     assert fs_conf(capsys, config_file, "conference", "unlock", "1")[0] == 0
     assert fs_conf(capsys, config_file, "conference", "kick", "1", "last")[0] == 0
@@ -118,10 +133,18 @@ def test_freeswitch_unreachable_is_a_clear_error(tmp_path: Path, capsys) -> None
         encoding="utf-8",
     )
     with open_store(str(tmp_path / "db.sqlite3")) as store:
-        store.add_conference(Conference(
-            title="Live", start=datetime.now(UTC), timezone="UTC", duration=timedelta(hours=1),
-            number="3000", guest_pin="123456789", moderator_pin="1234567890", uid="live@test",
-        ))
+        store.add_conference(
+            Conference(
+                title="Live",
+                start=datetime.now(UTC),
+                timezone="UTC",
+                duration=timedelta(hours=1),
+                number="3000",
+                guest_pin="123456789",
+                moderator_pin="1234567890",
+                uid="live@test",
+            )
+        )
     status, _, err = fs_conf(capsys, config, "conference", "members", "1")
     assert status == 1
     assert "freeswitch.esl: cannot reach FreeSWITCH's Event Socket at 127.0.0.1:1" in err

@@ -17,10 +17,10 @@ from pathlib import Path
 import gevent
 import pytest
 
+from fs_conf.cli.serve import serve
 from fs_conf.config import SocketConfig
 from fs_conf.model import Conference
 from fs_conf.scheduler import Scheduler
-from fs_conf.serve import serve
 from fs_conf.sim import SimConfig, Simulator
 from fs_conf.store import open_store
 from tests.ivr.conftest import (
@@ -62,15 +62,24 @@ def serving(tmp_path: Path) -> Iterator[tuple[Simulator, gevent.Greenlet]]:
     ).start()
     try:
         config = test_config(
-            tmp_path, sim.esl_address, sim.password,
+            tmp_path,
+            sim.esl_address,
+            sim.password,
             freeswitch={"socket": SocketConfig("127.0.0.1", port)},
         )
         with open_store(config.database) as store:
-            store.add_conference(Conference(
-                title="Now", start=datetime.now(UTC), timezone="UTC",
-                duration=timedelta(hours=1), number="3400", guest_pin=GUEST_PIN,
-                moderator_pin=MODERATOR_PIN, uid="now@test",
-            ))
+            store.add_conference(
+                Conference(
+                    title="Now",
+                    start=datetime.now(UTC),
+                    timezone="UTC",
+                    duration=timedelta(hours=1),
+                    number="3400",
+                    guest_pin=GUEST_PIN,
+                    moderator_pin=MODERATOR_PIN,
+                    uid="now@test",
+                )
+            )
         server = gevent.spawn(serve, config)
         wait_until(lambda: listening(port))
         # What start-up made is out of the collector's sight (settle_heap).
@@ -113,9 +122,24 @@ def test_fs_conf_serve_mails_invitations_and_takes_calls(tmp_path: Path) -> None
     )
     fs_conf = [sys.executable, "-m", "fs_conf", "--config", str(config_file)]
     created = subprocess.run(
-        [*fs_conf, "conference", "create", "--title", "Now", "--start", "now",
-         "--duration", "30", "--participant", "Mia <mia@example.org>;moderator", "--json"],
-        capture_output=True, text=True, timeout=60, check=True,
+        [
+            *fs_conf,
+            "conference",
+            "create",
+            "--title",
+            "Now",
+            "--start",
+            "now",
+            "--duration",
+            "30",
+            "--participant",
+            "Mia <mia@example.org>;moderator",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     pin = json.loads(created.stdout)["participants"][0]["pin"]
     process = subprocess.Popen([*fs_conf, "serve"], stderr=subprocess.PIPE, text=True)

@@ -16,7 +16,9 @@ from fs_conf.model import Conference
 from fs_conf.store import codec
 
 
-def insert_conference(connection: sqlite3.Connection, conference: Conference, now: datetime) -> Conference:
+def insert_conference(
+    connection: sqlite3.Connection, conference: Conference, now: datetime
+) -> Conference:
     """Store `conference` and its participants as versions 1-4 do; returns it with ids."""
     stamp = codec.utc_text(now)
     cursor = connection.execute(
@@ -26,13 +28,28 @@ def insert_conference(connection: sqlite3.Connection, conference: Conference, no
         " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
         " ?, ?, ?, ?)",
         (
-            conference.uid, conference.title, conference.description, conference.location,
-            conference.organizer, conference.reply_to, codec.utc_text(conference.start),
-            conference.timezone, codec.seconds(conference.duration), codec.seconds(conference.lead),
-            conference.rrule, json.dumps([codec.utc_text(d) for d in conference.exdates]),
-            conference.number, conference.external_number, conference.guest_pin,
-            conference.moderator_pin, conference.sequence, conference.status.value, "{}",
-            int(conference.mailed), stamp, stamp,
+            conference.uid,
+            conference.title,
+            conference.description,
+            conference.location,
+            conference.organizer,
+            conference.reply_to,
+            codec.utc_text(conference.start),
+            conference.timezone,
+            codec.seconds(conference.duration),
+            codec.seconds(conference.lead),
+            conference.rrule,
+            json.dumps([codec.utc_text(d) for d in conference.exdates]),
+            conference.number,
+            conference.external_number,
+            conference.guest_pin,
+            conference.moderator_pin,
+            conference.sequence,
+            conference.status.value,
+            "{}",
+            int(conference.mailed),
+            stamp,
+            stamp,
         ),
     )
     conference_id = int(cursor.lastrowid)
@@ -41,8 +58,17 @@ def insert_conference(connection: sqlite3.Connection, conference: Conference, no
         row = connection.execute(
             "INSERT INTO participants (conference_id, position, name, email, phone, role, pin,"
             " call, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (conference_id, position, person.name, person.email, person.phone, person.role.value,
-             person.pin, int(person.call), person.status.value),
+            (
+                conference_id,
+                position,
+                person.name,
+                person.email,
+                person.phone,
+                person.role.value,
+                person.pin,
+                int(person.call),
+                person.status.value,
+            ),
         )
         people.append(replace(person, id=int(row.lastrowid)))
     return replace(conference, id=conference_id, participants=people)

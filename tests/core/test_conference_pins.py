@@ -51,7 +51,9 @@ def people(prefix: str, count: int) -> list[str]:
     return [f"{prefix} {i} <{prefix.lower()}{i}@example.org>" for i in range(count)]
 
 
-def new(store: Store, config: Config, start: str, participants: list[str], **fields: object) -> Conference:
+def new(
+    store: Store, config: Config, start: str, participants: list[str], **fields: object
+) -> Conference:
     request = ConferenceRequest(
         title=f"Call at {start}", start=start, timezone="Europe/Berlin", duration_minutes=60,
         participants=participants, **fields,
@@ -63,7 +65,11 @@ def every_pin(conferences: Iterable[Conference]) -> list[str]:
     return [
         pin
         for conference in conferences
-        for pin in (conference.guest_pin, conference.moderator_pin, *(p.pin for p in conference.participants))
+        for pin in (
+            conference.guest_pin,
+            conference.moderator_pin,
+            *(p.pin for p in conference.participants),
+        )
     ]
 
 
@@ -138,12 +144,16 @@ def test_moving_a_conference_onto_one_that_shares_a_pin_is_refused_naming_the_mo
     replay(monkeypatch, *draws)
     tuesday = new(store, config, "2030-03-05T10:00", [])
     with pytest.raises(ValidationError) as error:
-        update_conference(store, config, tuesday.id, ConferenceChanges(start="2030-03-04T10:30"), NOW)
+        update_conference(
+            store, config, tuesday.id, ConferenceChanges(start="2030-03-04T10:30"), NOW
+        )
     assert (error.value.field, error.value.value) == ("start", "2030-03-04T10:30")
     assert f"'{monday.title} (id {monday.id})'" in error.value.problem
     assert "3917" not in str(error.value)
     assert store.get_conference(tuesday.id) == tuesday
     # opening the window early enough to meet the other one is a move as well
     with pytest.raises(ValidationError) as error:
-        update_conference(store, config, tuesday.id, ConferenceChanges(dial_in_before_minutes=1440), NOW)
+        update_conference(
+            store, config, tuesday.id, ConferenceChanges(dial_in_before_minutes=1440), NOW
+        )
     assert (error.value.field, error.value.value) == ("dial_in_before", 1440)

@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from fs_conf.cli.present import conference_json
 from fs_conf.conferences import (
     ConferenceChanges,
     ConferenceRequest,
     SittingChanges,
     change_sitting,
     check_sitting_changes,
-    conference_json,
     create_conference,
     update_conference,
 )
@@ -54,7 +54,9 @@ def weekly(store: Store, config: Config, *, mailed: bool = True, **fields: objec
     return store.get_conference(created.id)
 
 
-def change(store: Store, config: Config, conference: Conference, changes: SittingChanges) -> Conference:
+def change(
+    store: Store, config: Config, conference: Conference, changes: SittingChanges
+) -> Conference:
     return change_sitting(store, config, conference.id, check_sitting_changes(changes, NOW), NOW)
 
 
@@ -66,17 +68,24 @@ def test_cancelling_one_sitting_raises_the_sequence_but_not_the_series_sequence(
     assert (stored.sequence, stored.series_sequence) == (1, 0)
     [override] = stored.overrides
     assert (override.original_start, override.status, override.sequence) == (
-        datetime(2030, 3, 11, 10, 0, tzinfo=BERLIN), OverrideStatus.CANCELLED, 1
+        datetime(2030, 3, 11, 10, 0, tzinfo=BERLIN),
+        OverrideStatus.CANCELLED,
+        1,
     )
     assert store.get_conference(conference.id) == stored
     # twice: nothing changes, no new SEQUENCE
-    assert change(store, config, conference, SittingChanges("2030-03-11T10:00", cancel=True)) == stored
+    assert (
+        change(store, config, conference, SittingChanges("2030-03-11T10:00", cancel=True)) == stored
+    )
 
 
 def test_moving_a_sitting_and_changing_the_series_afterwards(store: Store, config: Config) -> None:
     conference = weekly(store, config)
     moved = change(
-        store, config, conference, SittingChanges("2030-03-18T10:00", start="2030-03-19T14:00", duration_minutes=90)
+        store,
+        config,
+        conference,
+        SittingChanges("2030-03-18T10:00", start="2030-03-19T14:00", duration_minutes=90),
     )
     assert (moved.sequence, moved.series_sequence) == (1, 0)
     exceptions = conference_json(moved, NOW)["exceptions"]
@@ -85,14 +94,20 @@ def test_moving_a_sitting_and_changing_the_series_afterwards(store: Store, confi
         "start": "2030-03-19T14:00:00+01:00", "end": "2030-03-19T15:30:00+01:00",
     }]  # fmt: skip
     # named by its new time, it can be moved again
-    again = change(store, config, conference, SittingChanges("2030-03-19T14:00", duration_minutes=30))
+    again = change(
+        store, config, conference, SittingChanges("2030-03-19T14:00", duration_minutes=30)
+    )
     assert again.sequence == 2 and again.overrides[0].duration == timedelta(minutes=30)
     # a change to the series raises both; the series' duration leaves the moved sitting alone
-    longer = update_conference(store, config, conference.id, ConferenceChanges(duration_minutes=45), NOW)
+    longer = update_conference(
+        store, config, conference.id, ConferenceChanges(duration_minutes=45), NOW
+    )
     assert (longer.sequence, longer.series_sequence) == (3, 3)
     assert longer.overrides == again.overrides
     # a new rule or start makes new sittings: the exceptions go, as in Outlook
-    rule = update_conference(store, config, conference.id, ConferenceChanges(rrule="FREQ=WEEKLY;BYDAY=TU"), NOW)
+    rule = update_conference(
+        store, config, conference.id, ConferenceChanges(rrule="FREQ=WEEKLY;BYDAY=TU"), NOW
+    )
     assert rule.overrides == [] and (rule.sequence, rule.series_sequence) == (4, 4)
 
 
@@ -106,13 +121,19 @@ def test_before_the_invitations_went_out_nothing_raises_the_sequence(
 
 def test_exdate_cancels_a_sitting_like_cancel_occurrence(store: Store, config: Config) -> None:
     conference = weekly(store, config)
-    stored = update_conference(store, config, conference.id, ConferenceChanges(add_exdates=["2030-03-11T10:00"]), NOW)
+    stored = update_conference(
+        store, config, conference.id, ConferenceChanges(add_exdates=["2030-03-11T10:00"]), NOW
+    )
     assert stored.exdates == []
     assert [(o.status, o.sequence) for o in stored.overrides] == [(OverrideStatus.CANCELLED, 1)]
     assert (stored.sequence, stored.series_sequence) == (1, 0)
     # with a change to the series in the same update, both SEQUENCEs grow
     both = update_conference(
-        store, config, conference.id, ConferenceChanges(title="Weekly!", add_exdates=["2030-03-18T10:00"]), NOW
+        store,
+        config,
+        conference.id,
+        ConferenceChanges(title="Weekly!", add_exdates=["2030-03-18T10:00"]),
+        NOW,
     )
     assert (both.sequence, both.series_sequence) == (2, 2)
 
@@ -151,10 +172,17 @@ def test_a_one_off_or_missing_or_cancelled_conference_has_no_sitting_to_change(
     with pytest.raises(ValidationError, match="only a recurring conference"):
         change(store, config, one_off, SittingChanges("2030-03-04T10:00", cancel=True))
     with pytest.raises(NotFoundError):
-        change(store, config, dataclasses.replace(one_off, id=999), SittingChanges("2030-03-04T10:00", cancel=True))
+        change(
+            store,
+            config,
+            dataclasses.replace(one_off, id=999),
+            SittingChanges("2030-03-04T10:00", cancel=True),
+        )
 
 
-def test_a_move_that_brings_a_pin_into_overlap_names_the_start(store: Store, config: Config) -> None:
+def test_a_move_that_brings_a_pin_into_overlap_names_the_start(
+    store: Store, config: Config
+) -> None:
     """PINs are unique only among conferences that can be joined at the same time: a sitting
     moved next to another conference with the same guest PIN is refused."""
     conference = weekly(store, config)
@@ -164,9 +192,13 @@ def test_a_move_that_brings_a_pin_into_overlap_names_the_start(store: Store, con
         NOW,
     )  # fmt: skip
     # give the one-off the series' guest PIN, as two conferences that never meet may have
-    store.save_conference(dataclasses.replace(store.get_conference(other.id), guest_pin=conference.guest_pin))
+    store.save_conference(
+        dataclasses.replace(store.get_conference(other.id), guest_pin=conference.guest_pin)
+    )
     with pytest.raises(ValidationError) as error:
-        change(store, config, conference, SittingChanges("2030-03-11T10:00", start="2030-03-12T15:30"))
+        change(
+            store, config, conference, SittingChanges("2030-03-11T10:00", start="2030-03-12T15:30")
+        )
     assert (error.value.field, error.value.value) == ("start", "2030-03-12T15:30")
     assert "PINs once given" in error.value.problem
     assert store.get_conference(conference.id) == conference

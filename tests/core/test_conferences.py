@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from fs_conf.cli.present import conference_json
 from fs_conf.conferences import (
     ConferenceChanges,
     ConferenceRequest,
@@ -17,7 +18,6 @@ from fs_conf.conferences import (
     Remembered,
     cancel_conference,
     check_request,
-    conference_json,
     create_checked,
     create_conference,
     update_conference,
@@ -178,9 +178,21 @@ def test_room_options_default_from_the_config_and_change_one_by_one(
         ({"reply_to": "not-an-address"}, "reply_to", "not-an-address"),
         ({"organizer": "boss@"}, "organizer", "boss@"),
         ({"participants": ["Eve <eve@@example.org>"]}, "participant", "eve@@example.org"),
-        ({"participants": ["Eve <eve@example.org>;phone=0800-CALL-EVE"]}, "participant", "0800-CALL-EVE"),
-        ({"participants": [BOB, "Robert <BOB@example.org>"]}, "participant", "Robert <BOB@example.org>"),
-        ({"participants": ["Desk;phone=+49 30 1", "Hall;phone=+49-30-1"]}, "participant", "Hall;phone=+49-30-1"),
+        (
+            {"participants": ["Eve <eve@example.org>;phone=0800-CALL-EVE"]},
+            "participant",
+            "0800-CALL-EVE",
+        ),
+        (
+            {"participants": [BOB, "Robert <BOB@example.org>"]},
+            "participant",
+            "Robert <BOB@example.org>",
+        ),
+        (
+            {"participants": ["Desk;phone=+49 30 1", "Hall;phone=+49-30-1"]},
+            "participant",
+            "Hall;phone=+49-30-1",
+        ),
         ({"participants": ["Nobody In Particular"]}, "participant", "Nobody In Particular"),
         ({"title": "   "}, "title", "   "),
         ({"title": "two\nlines"}, "title", "two\nlines"),
@@ -201,7 +213,10 @@ def test_a_recurring_conference_may_have_started_in_the_past(store: Store, confi
     assert conference.rrule is not None
     data = conference_json(conference, NOW)
     # start and end are one sitting, the series' first; next_* the next one not yet over
-    assert (data["start"], data["end"]) == ("2030-01-07T10:00:00+01:00", "2030-01-07T11:00:00+01:00")
+    assert (data["start"], data["end"]) == (
+        "2030-01-07T10:00:00+01:00",
+        "2030-01-07T11:00:00+01:00",
+    )
     assert (data["next_start"], data["next_end"]) == (
         "2030-03-04T10:00:00+01:00",
         "2030-03-04T11:00:00+01:00",
@@ -215,7 +230,10 @@ def test_json_next_sitting_is_the_running_one_with_its_extension_and_null_when_o
     store.add_extension(conference.id, conference.start, 15)
     extended = store.get_conference(conference.id)
     running = conference_json(extended, datetime(2030, 3, 4, 10, 5, tzinfo=BERLIN))
-    assert (running["start"], running["end"]) == ("2030-03-04T10:00:00+01:00", "2030-03-04T11:00:00+01:00")
+    assert (running["start"], running["end"]) == (
+        "2030-03-04T10:00:00+01:00",
+        "2030-03-04T11:00:00+01:00",
+    )
     assert (running["next_start"], running["next_end"]) == (
         "2030-03-04T10:00:00+01:00",
         "2030-03-04T11:15:00+01:00",
@@ -258,7 +276,9 @@ def create_with_memory(store: Store, config: Config, **changes: object) -> Creat
 def test_the_organizers_reply_to_and_first_invitee_fill_their_next_conference(
     store: Store, config: Config
 ) -> None:
-    first = create_with_memory(store, config, organizer="boss@example.org", reply_to="team@example.org")
+    first = create_with_memory(
+        store, config, organizer="boss@example.org", reply_to="team@example.org"
+    )
     assert first.remembered == Remembered()
     memory = store.recall_organizer("boss@example.org")
     assert (memory.reply_to, memory.first_invitee) == (
@@ -289,7 +309,9 @@ def test_what_a_request_names_wins_over_the_memory_and_is_remembered(
     )
     memory = store.recall_organizer("boss@example.org")
     assert (memory.reply_to, memory.first_invitee) == ("desk@example.org", "Bob <bob@example.org>")
-    assert create_with_memory(store, config, organizer="other@example.org").remembered == Remembered()
+    assert (
+        create_with_memory(store, config, organizer="other@example.org").remembered == Remembered()
+    )
 
 
 def test_update_before_mailing_keeps_sequence(store: Store, config: Config) -> None:
@@ -429,16 +451,21 @@ def test_a_promotion_to_moderator_gets_a_moderator_length_pin_and_the_update_mai
     )
 
 
-def test_a_promotion_keeps_a_pin_that_is_long_enough_already(
-    store: Store, config: Config
-) -> None:
+def test_a_promotion_keeps_a_pin_that_is_long_enough_already(store: Store, config: Config) -> None:
     same_lengths = dataclasses.replace(config, pins=PinsConfig(personal_length=10))
     conference = create(store, same_lengths)
     bob = conference.participants[1]
     promoted = update_conference(
-        store, same_lengths, conference.id, ConferenceChanges(participants=[ANN, f"{BOB};moderator"]), NOW
+        store,
+        same_lengths,
+        conference.id,
+        ConferenceChanges(participants=[ANN, f"{BOB};moderator"]),
+        NOW,
     )
-    assert (promoted.participants[1].role, promoted.participants[1].pin) == (Role.MODERATOR, bob.pin)
+    assert (promoted.participants[1].role, promoted.participants[1].pin) == (
+        Role.MODERATOR,
+        bob.pin,
+    )
 
 
 def test_a_participant_without_e_mail_is_recognised_by_phone_number(
@@ -452,12 +479,19 @@ def test_a_participant_without_e_mail_is_recognised_by_phone_number(
         ConferenceChanges(participants=[ANN, "Front Desk;phone=10-09;call", "Hall;phone=1010"]), NOW,
     )  # fmt: skip
     kept, hall = relisted.participants[1:]
-    assert (kept.name, kept.id, kept.pin, kept.status) == ("Front Desk", desk.id, desk.pin, desk.status)
+    assert (kept.name, kept.id, kept.pin, kept.status) == (
+        "Front Desk",
+        desk.id,
+        desk.pin,
+        desk.status,
+    )
     assert hall.id not in {ann.id, desk.id} and hall.pin not in {ann.pin, desk.pin}
     assert relisted.participants[0].pin == ann.pin
 
 
-def test_each_current_participant_is_matched_once_e_mail_first(store: Store, config: Config) -> None:
+def test_each_current_participant_is_matched_once_e_mail_first(
+    store: Store, config: Config
+) -> None:
     conference = create(store, config, participants=["Ann <ann@example.org>;phone=1001", BOB])
     ann, bob = conference.participants
     # "Voice" has Ann's number but no address; Ann herself is listed too, after it
@@ -495,7 +529,7 @@ def test_exdates_must_be_occurrences(store: Store, config: Config) -> None:
     conference = create(store, config, rrule="FREQ=WEEKLY;BYDAY=MO")
     skip = ConferenceChanges(add_exdates=["2030-03-11T10:00"])
     updated = update_conference(store, config, conference.id, skip, NOW)
-    # --exdate cancels the sitting on its own (fs_conf.sittings), the series keeps no EXDATE
+    # --exdate cancels the sitting on its own (fs_conf.timetable.sitting_changes), the series keeps no EXDATE
     assert updated.exdates == []
     assert [(o.original_start, o.status) for o in updated.overrides] == [
         (datetime(2030, 3, 11, 10, 0, tzinfo=BERLIN), OverrideStatus.CANCELLED)

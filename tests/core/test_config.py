@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fs_conf.cli import main
+from fs_conf.cli.main import main
 from fs_conf.config import Config, config_path_from_env, load_config
 from fs_conf.errors import ValidationError
 
@@ -51,9 +51,19 @@ def test_empty_file_is_the_defaults(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "field", "value", "problem"),
     [
-        ("freeswitch:\n  esl: {port: 70000}\n", "freeswitch.esl.port", 70000, "between 1 and 65535"),
+        (
+            "freeswitch:\n  esl: {port: 70000}\n",
+            "freeswitch.esl.port",
+            70000,
+            "between 1 and 65535",
+        ),
         ("web: {port: 0}\n", "web.port", 0, "between 1 and 65535"),
-        ("freeswitch:\n  esl: {prot: 8021}\n", "freeswitch.esl.prot", "prot", "unknown key; did you mean 'port'?"),
+        (
+            "freeswitch:\n  esl: {prot: 8021}\n",
+            "freeswitch.esl.prot",
+            "prot",
+            "unknown key; did you mean 'port'?",
+        ),
         ("nosuchkey: 1\n", "nosuchkey", "nosuchkey", "unknown key"),
         ("pins: {guest_length: eight}\n", "pins.guest_length", "eight", "whole number"),
         ("conference: {start_muted: 'yes'}\n", "conference.start_muted", "yes", "true or false"),
@@ -64,11 +74,26 @@ def test_empty_file_is_the_defaults(tmp_path: Path) -> None:
         ("mail: {transport: pigeon}\n", "mail.transport", "pigeon", "one of folder, smtp"),
         ("mail:\n  smtp: {security: ssl}\n", "mail.smtp.security", "ssl", "one of"),
         ("language: fr\n", "language", "fr", "one of en, de"),
-        ("freeswitch: {dial_string: 'sofia/gateway/x'}\n", "freeswitch.dial_string", "sofia/gateway/x", "{number}"),
-        ("conference: {timezone: Mars/Olympus}\n", "conference.timezone", "Mars/Olympus", "time zone"),
+        (
+            "freeswitch: {dial_string: 'sofia/gateway/x'}\n",
+            "freeswitch.dial_string",
+            "sofia/gateway/x",
+            "{number}",
+        ),
+        (
+            "conference: {timezone: Mars/Olympus}\n",
+            "conference.timezone",
+            "Mars/Olympus",
+            "time zone",
+        ),
         ("pins: {guest_length: 3}\n", "pins.guest_length", 3, "between 4 and 20 digits"),
         ("pins: {moderator_length: 21}\n", "pins.moderator_length", 21, "between 4 and 20 digits"),
-        ("conference: {lead_minutes: -5}\n", "conference.lead_minutes", -5, "between 0 and 1440 minutes"),
+        (
+            "conference: {lead_minutes: -5}\n",
+            "conference.lead_minutes",
+            -5,
+            "between 0 and 1440 minutes",
+        ),
         ("freeswitch: [1, 2]\n", "freeswitch", [1, 2], "mapping"),
         ("ivr:\n  prompts: {pin: 5}\n", "ivr.prompts", {"pin": 5}, "mapping of names to strings"),
     ],

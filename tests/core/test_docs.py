@@ -4,7 +4,7 @@ somewhere."""
 import re
 from pathlib import Path
 
-from fs_conf.ivr.prompts import PROMPTS
+from fs_conf.prompts import PROMPTS
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"

@@ -15,11 +15,13 @@ from fs_conf.participants import (
 )
 from fs_conf.phonebook import Entry, PhoneBook
 
-BOOK = PhoneBook([
-    Entry("Ann Lee", ("+49301234567",), "ann@example.org", "book:1"),
-    Entry("Reception", ("100",), None, "book:2"),
-    Entry("Mail Only", (), "mail.only@example.org", "book:3"),
-])
+BOOK = PhoneBook(
+    [
+        Entry("Ann Lee", ("+49301234567",), "ann@example.org", "book:1"),
+        Entry("Reception", ("100",), None, "book:2"),
+        Entry("Mail Only", (), "mail.only@example.org", "book:3"),
+    ]
+)
 
 
 # --- phone numbers ---------------------------------------------------------------------------------
@@ -66,8 +68,16 @@ def test_normalise_phone_rejects(given: str, problem: str) -> None:
 # --- e-mail ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("address", ["ann@example.org", "ann.lee+conf@mail.example.co.uk", "o'brien@example.ie",
-                                     " jörg@müller.de ", "a@b-c.example"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "ann@example.org",
+        "ann.lee+conf@mail.example.co.uk",
+        "o'brien@example.ie",
+        " jörg@müller.de ",
+        "a@b-c.example",
+    ],
+)
 def test_validate_email_accepts(address: str) -> None:
     assert validate_email(address) == address.strip()
 
@@ -103,28 +113,60 @@ def test_validate_email_rejects(address: str, problem: str) -> None:
 
 def test_full_spec() -> None:
     participant = parse_spec("Ann Lee <ann@example.org>;phone=+49 30 1234-567;moderator;call")
-    assert participant == Participant(name="Ann Lee", email="ann@example.org", phone="+49301234567",
-                                      role=Role.MODERATOR, call=True)
+    assert participant == Participant(
+        name="Ann Lee",
+        email="ann@example.org",
+        phone="+49301234567",
+        role=Role.MODERATOR,
+        call=True,
+    )
 
 
 @pytest.mark.parametrize(
     ("spec", "name", "email", "phone", "role", "call"),
     [
         ("Ann Lee <ann@example.org>", "Ann Lee", "ann@example.org", None, Role.PARTICIPANT, False),
-        ('"Lee, Ann" <ann@example.org>', "Lee, Ann", "ann@example.org", None, Role.PARTICIPANT, False),
-        ("  Ann Lee   <ann@example.org> ; MODERATOR ; Phone = 2001 ", "Ann Lee", "ann@example.org", "2001",
-         Role.MODERATOR, False),
+        (
+            '"Lee, Ann" <ann@example.org>',
+            "Lee, Ann",
+            "ann@example.org",
+            None,
+            Role.PARTICIPANT,
+            False,
+        ),
+        (
+            "  Ann Lee   <ann@example.org> ; MODERATOR ; Phone = 2001 ",
+            "Ann Lee",
+            "ann@example.org",
+            "2001",
+            Role.MODERATOR,
+            False,
+        ),
         ("Ann Lee <ann@example.org>;", "Ann Lee", "ann@example.org", None, Role.PARTICIPANT, False),
         ("<ann@example.org>", "ann@example.org", "ann@example.org", None, Role.PARTICIPANT, False),
         ("ann@example.org", "ann@example.org", "ann@example.org", None, Role.PARTICIPANT, False),
-        ("ann@example.org;call;phone=2001", "ann@example.org", "ann@example.org", "2001", Role.PARTICIPANT, True),
+        (
+            "ann@example.org;call;phone=2001",
+            "ann@example.org",
+            "ann@example.org",
+            "2001",
+            Role.PARTICIPANT,
+            True,
+        ),
         ("Night desk;phone=2001;call", "Night desk", None, "2001", Role.PARTICIPANT, True),
     ],
 )
-def test_spec_forms(spec: str, name: str, email: str | None, phone: str | None, role: Role, call: bool) -> None:
+def test_spec_forms(
+    spec: str, name: str, email: str | None, phone: str | None, role: Role, call: bool
+) -> None:
     participant = parse_spec(spec)
-    assert (participant.name, participant.email, participant.phone, participant.role, participant.call) == (
-        name, email, phone, role, call)
+    assert (
+        participant.name,
+        participant.email,
+        participant.phone,
+        participant.role,
+        participant.call,
+    ) == (name, email, phone, role, call)
     assert participant.pin == ""
 
 
@@ -168,8 +210,13 @@ def test_phone_error_names_the_number() -> None:
 
 def test_name_alone_is_resolved_by_the_phone_book() -> None:
     participant = parse_spec("ann lee;moderator;call", phonebook=BOOK)
-    assert (participant.name, participant.email, participant.phone, participant.role, participant.call) == (
-        "Ann Lee", "ann@example.org", "+49301234567", Role.MODERATOR, True)
+    assert (
+        participant.name,
+        participant.email,
+        participant.phone,
+        participant.role,
+        participant.call,
+    ) == ("Ann Lee", "ann@example.org", "+49301234567", Role.MODERATOR, True)
 
 
 def test_bare_address_takes_name_and_number_from_the_phone_book() -> None:
@@ -209,13 +256,28 @@ def test_unknown_name_without_contact_details() -> None:
 
 
 def test_first_duplicate() -> None:
-    assert first_duplicate([parse_spec("Ann <ann@example.org>;phone=2001"), parse_spec("Bob <bob@example.org>;phone=2002"),
-                            parse_spec("Desk;phone=2003")]) is None
-    found = first_duplicate([parse_spec("Ann <ann@example.org>"), parse_spec("Cy;phone=1"),
-                             parse_spec("Annie <ANN@example.org>")])
+    assert (
+        first_duplicate(
+            [
+                parse_spec("Ann <ann@example.org>;phone=2001"),
+                parse_spec("Bob <bob@example.org>;phone=2002"),
+                parse_spec("Desk;phone=2003"),
+            ]
+        )
+        is None
+    )
+    found = first_duplicate(
+        [
+            parse_spec("Ann <ann@example.org>"),
+            parse_spec("Cy;phone=1"),
+            parse_spec("Annie <ANN@example.org>"),
+        ]
+    )
     assert found is not None and found.index == 2
     assert "e-mail address given twice ('Ann' and 'Annie')" in found.problem
-    found = first_duplicate([parse_spec("Ann <ann@example.org>;phone=+49 30 1"), parse_spec("Desk;phone=+49-30-1")])
+    found = first_duplicate(
+        [parse_spec("Ann <ann@example.org>;phone=+49 30 1"), parse_spec("Desk;phone=+49-30-1")]
+    )
     assert found is not None and found.index == 1
     assert "phone number given twice ('Ann' and 'Desk')" in found.problem
 

@@ -26,13 +26,17 @@ def error_for(path: Path) -> str:
 
 
 def test_csv_with_columns_in_any_order(tmp_path: Path) -> None:
-    path = write(tmp_path, "contacts.csv", (
-        "Email,Name,Number,Department\n"
-        "ann@example.org,Ann Lee,+49 30 1234-567,Sales\n"
-        "\n"
-        ",Reception,100,\n"
-        '"lee@example.org","Lee, Bo","+1 (555) 010-2000",\n'
-    ))
+    path = write(
+        tmp_path,
+        "contacts.csv",
+        (
+            "Email,Name,Number,Department\n"
+            "ann@example.org,Ann Lee,+49 30 1234-567,Sales\n"
+            "\n"
+            ",Reception,100,\n"
+            '"lee@example.org","Lee, Bo","+1 (555) 010-2000",\n'
+        ),
+    )
     book = load_phonebook(path)
     assert list(book) == [
         Entry("Ann Lee", ("+49301234567",), "ann@example.org"),
@@ -45,11 +49,16 @@ def test_csv_with_columns_in_any_order(tmp_path: Path) -> None:
 def test_csv_without_email_column_semicolons_and_byte_order_mark(tmp_path: Path) -> None:
     path = write(tmp_path, "excel.csv", "\ufeffName;Number\nJörg Müller;030 1234567\nDesk;2001\n")
     book = load_phonebook(path)
-    assert [(e.name, e.number, e.email) for e in book] == [("Jörg Müller", "0301234567", None), ("Desk", "2001", None)]
+    assert [(e.name, e.number, e.email) for e in book] == [
+        ("Jörg Müller", "0301234567", None),
+        ("Desk", "2001", None),
+    ]
 
 
 def test_lookup_by_name_or_number(tmp_path: Path) -> None:
-    book = load_phonebook(write(tmp_path, "c.csv", "name,number,email\nAnn Lee,+49 30 1234567,ann@example.org\n"))
+    book = load_phonebook(
+        write(tmp_path, "c.csv", "name,number,email\nAnn Lee,+49 30 1234567,ann@example.org\n")
+    )
     ann = book.lookup("Ann Lee")
     assert ann is not None and ann.number == "+49301234567"
     assert book.lookup("  ANN   lee ") == ann
@@ -61,7 +70,9 @@ def test_lookup_by_name_or_number(tmp_path: Path) -> None:
 
 
 def test_shared_number_finds_nobody_by_number(tmp_path: Path) -> None:
-    book = load_phonebook(write(tmp_path, "c.csv", "name,number\nAnn,+49 30 1234-0\nBob,+49301234-0\n"))
+    book = load_phonebook(
+        write(tmp_path, "c.csv", "name,number\nAnn,+49 30 1234-0\nBob,+49301234-0\n")
+    )
     assert book.lookup("+493012340") is None
     assert book.lookup("Bob") is not None
 
@@ -69,16 +80,29 @@ def test_shared_number_finds_nobody_by_number(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("name,number,email\nAnn,030 123,ann@example.org\nBob,abc,bob@example.org\n",
-         "{path}:3: number: letters in phone number (got 'abc')"),
-        ("name,number,email\n\n\nAnn,030 123,ann@example\n",
-         "{path}:4: email: the part after the @ must be a domain with a dot, like example.org (got 'ann@example')"),
+        (
+            "name,number,email\nAnn,030 123,ann@example.org\nBob,abc,bob@example.org\n",
+            "{path}:3: number: letters in phone number (got 'abc')",
+        ),
+        (
+            "name,number,email\n\n\nAnn,030 123,ann@example\n",
+            "{path}:4: email: the part after the @ must be a domain with a dot, like example.org (got 'ann@example')",
+        ),
         ("name,number\n,030 123\n", "{path}:2: name: name is empty (got '')"),
-        ("name,number,email\nAnn,,\n", "{path}:2: number: needs a number or an e-mail address (got '')"),
-        ("name,phone\nAnn,030\n", "{path}:1: the header must name the columns name, number and optionally email"),
+        (
+            "name,number,email\nAnn,,\n",
+            "{path}:2: number: needs a number or an e-mail address (got '')",
+        ),
+        (
+            "name,phone\nAnn,030\n",
+            "{path}:1: the header must name the columns name, number and optionally email",
+        ),
         ("name,number\nLee, Bo,030 123\n", "{path}:2: more fields than the header's 2"),
         ("name,number,name\nAnn,030,Ann\n", "{path}:1: column named twice in the header"),
-        ("name,number\nAnn,030 1\nann ,030 2\n", "{path}:3: name: already in the phone book ({path}:2)"),
+        (
+            "name,number\nAnn,030 1\nann ,030 2\n",
+            "{path}:3: name: already in the phone book ({path}:2)",
+        ),
         ('name,number\n"Ann,030 1\n', "{path}:2: not valid CSV"),
     ],
 )
@@ -153,21 +177,48 @@ def test_vcard_escaped_name(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("BEGIN:VCARD\nVERSION:3.0\nFN:Ann\nTEL:ask reception\nEND:VCARD\n",
-         "{path}:4: TEL: letters in phone number (got 'ask reception')"),
-        ("BEGIN:VCARD\nVERSION:4.0\nFN:Ann\nTEL;VALUE=uri:tel:+49-30-1234;ext=5\nEND:VCARD\n",
-         "{path}:4: TEL: tel: URIs with parameters"),
-        ("BEGIN:VCARD\nVERSION:4.0\nFN:Ann\nTEL;VALUE=uri:+49301234\nEND:VCARD\n", "{path}:4: TEL: a TEL URI must start"),
-        ("BEGIN:VCARD\nVERSION:3.0\nFN:Ann\nEMAIL:ann at example.org\nEND:VCARD\n", "{path}:4: EMAIL: e-mail address"),
-        ("BEGIN:VCARD\nVERSION:2.1\nFN:Ann\nEND:VCARD\n", "{path}:2: VERSION: only vCard 3.0 and 4.0 are read"),
+        (
+            "BEGIN:VCARD\nVERSION:3.0\nFN:Ann\nTEL:ask reception\nEND:VCARD\n",
+            "{path}:4: TEL: letters in phone number (got 'ask reception')",
+        ),
+        (
+            "BEGIN:VCARD\nVERSION:4.0\nFN:Ann\nTEL;VALUE=uri:tel:+49-30-1234;ext=5\nEND:VCARD\n",
+            "{path}:4: TEL: tel: URIs with parameters",
+        ),
+        (
+            "BEGIN:VCARD\nVERSION:4.0\nFN:Ann\nTEL;VALUE=uri:+49301234\nEND:VCARD\n",
+            "{path}:4: TEL: a TEL URI must start",
+        ),
+        (
+            "BEGIN:VCARD\nVERSION:3.0\nFN:Ann\nEMAIL:ann at example.org\nEND:VCARD\n",
+            "{path}:4: EMAIL: e-mail address",
+        ),
+        (
+            "BEGIN:VCARD\nVERSION:2.1\nFN:Ann\nEND:VCARD\n",
+            "{path}:2: VERSION: only vCard 3.0 and 4.0 are read",
+        ),
         ("BEGIN:VCARD\nVERSION:3.0\nTEL:1\nEND:VCARD\n", "{path}:1: card has no name (FN or N)"),
-        ("BEGIN:VCARD\nVERSION:3.0\nFN:Ann\nTEL:1\n", "{path}:1: card not closed (END:VCARD missing)"),
-        ("BEGIN:VCARD\nVERSION:3.0\nFN:Ann\nBEGIN:VCARD\n", "{path}:4: BEGIN:VCARD inside the card begun at {path}:1"),
-        ("BEGIN:VCARD\nFN:Ann\nTEL:1\nEND:VCARD\nstray text\n", "{path}:5: not a vCard property line"),
+        (
+            "BEGIN:VCARD\nVERSION:3.0\nFN:Ann\nTEL:1\n",
+            "{path}:1: card not closed (END:VCARD missing)",
+        ),
+        (
+            "BEGIN:VCARD\nVERSION:3.0\nFN:Ann\nBEGIN:VCARD\n",
+            "{path}:4: BEGIN:VCARD inside the card begun at {path}:1",
+        ),
+        (
+            "BEGIN:VCARD\nFN:Ann\nTEL:1\nEND:VCARD\nstray text\n",
+            "{path}:5: not a vCard property line",
+        ),
         ("BEGIN:VCARD\nFN:Ann\nTEL:1\nEND:VCARD\nNOTE:x\n", "{path}:5: text outside BEGIN:VCARD"),
-        ("BEGIN:VCARD\nVERSION:3.0\nFN:Ann\n wrapped\nTEL\nEND:VCARD\n", "{path}:5: not a vCard property line"),
-        ("BEGIN:VCARD\nFN:Ann\nTEL:1\nEND:VCARD\nBEGIN:VCARD\nFN:ANN\nTEL:2\nEND:VCARD\n",
-         "{path}:5: name: already in the phone book ({path}:1)"),
+        (
+            "BEGIN:VCARD\nVERSION:3.0\nFN:Ann\n wrapped\nTEL\nEND:VCARD\n",
+            "{path}:5: not a vCard property line",
+        ),
+        (
+            "BEGIN:VCARD\nFN:Ann\nTEL:1\nEND:VCARD\nBEGIN:VCARD\nFN:ANN\nTEL:2\nEND:VCARD\n",
+            "{path}:5: name: already in the phone book ({path}:1)",
+        ),
     ],
 )
 def test_vcard_errors_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:

@@ -32,15 +32,32 @@ from fs_conf.pins import (
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2025, 6, 1, 8, 0, tzinfo=BERLIN)
-RULE = OverlapRule(now=NOW, horizon=timedelta(days=365), grace=timedelta(minutes=5), margin=timedelta(minutes=30))
+RULE = OverlapRule(
+    now=NOW, horizon=timedelta(days=365), grace=timedelta(minutes=5), margin=timedelta(minutes=30)
+)
 
 
-def conference(start: datetime, guest: str = "", moderator: str = "", rrule: str | None = None,
-               participants: list[Participant] | None = None, **fields: object) -> Conference:
+def conference(
+    start: datetime,
+    guest: str = "",
+    moderator: str = "",
+    rrule: str | None = None,
+    participants: list[Participant] | None = None,
+    **fields: object,
+) -> Conference:
     return Conference(
-        title=fields.pop("title", "Planning"), start=start, timezone="Europe/Berlin", duration=timedelta(hours=1),
-        number="3000", guest_pin=guest, moderator_pin=moderator, uid="u@test", lead=timedelta(minutes=10),
-        rrule=rrule, participants=participants or [], **fields,
+        title=fields.pop("title", "Planning"),
+        start=start,
+        timezone="Europe/Berlin",
+        duration=timedelta(hours=1),
+        number="3000",
+        guest_pin=guest,
+        moderator_pin=moderator,
+        uid="u@test",
+        lead=timedelta(minutes=10),
+        rrule=rrule,
+        participants=participants or [],
+        **fields,
     )
 
 
@@ -68,8 +85,16 @@ def test_calls_to_guess_follows_the_formula() -> None:
 
 
 def test_policy_from_config_and_lengths() -> None:
-    policy = PinPolicy.from_config(PinsConfig(guest_length=8, personal_length=7, moderator_length=11, tries_per_call=2,
-                                              lockout_failures=5, lockout_window_minutes=30))
+    policy = PinPolicy.from_config(
+        PinsConfig(
+            guest_length=8,
+            personal_length=7,
+            moderator_length=11,
+            tries_per_call=2,
+            lockout_failures=5,
+            lockout_window_minutes=30,
+        )
+    )
     assert policy == PinPolicy(8, 7, 11, 2, 5, timedelta(minutes=30))
     assert (policy.shortest, policy.longest) == (7, 11)
     assert policy.personal_length_for(Role.MODERATOR) == 11
@@ -96,8 +121,22 @@ def test_policy_rejects_bad_values(fields: dict, field: str) -> None:
 # --- generation and validation -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("pin", ["0000", "99999999", "1234", "123456789", "0123456789", "987654321", "7890123",
-                                 "3210987", "1212", "90909090", "4545454"])
+@pytest.mark.parametrize(
+    "pin",
+    [
+        "0000",
+        "99999999",
+        "1234",
+        "123456789",
+        "0123456789",
+        "987654321",
+        "7890123",
+        "3210987",
+        "1212",
+        "90909090",
+        "4545454",
+    ],
+)
 def test_trivial_pins(pin: str) -> None:
     assert is_trivial(pin)
 
@@ -174,29 +213,47 @@ def test_pins_equal() -> None:
 
 
 def test_conference_pins_lists_every_set_pin() -> None:
-    conf = conference(at(2, 10), "111222333", "", participants=[
-        Participant("Ann", "ann@example.org", pin="0444555666"), Participant("Bob", "bob@example.org")])
-    assert conference_pins(conf) == [("guest_pin", "111222333"), ("participant 'Ann' pin", "0444555666")]
+    conf = conference(
+        at(2, 10),
+        "111222333",
+        "",
+        participants=[
+            Participant("Ann", "ann@example.org", pin="0444555666"),
+            Participant("Bob", "bob@example.org"),
+        ],
+    )
+    assert conference_pins(conf) == [
+        ("guest_pin", "111222333"),
+        ("participant 'Ann' pin", "0444555666"),
+    ]
 
 
 def test_windows_overlap_with_lead_grace_and_margin() -> None:
     first = conference(at(2, 10))  # window 09:50 - 11:00 + grace 5 + margin 30 = 11:35
     assert windows_can_overlap(first, conference(at(2, 11, 40)), RULE)  # opens 11:30
-    assert not windows_can_overlap(first, conference(at(2, 11, 45)), RULE)  # opens 11:35: touching only
+    assert not windows_can_overlap(
+        first, conference(at(2, 11, 45)), RULE
+    )  # opens 11:35: touching only
     assert not windows_can_overlap(first, conference(at(3, 10)), RULE)
-    assert not windows_can_overlap(first, conference(at(2, 10), status=ConferenceStatus.CANCELLED), RULE)
+    assert not windows_can_overlap(
+        first, conference(at(2, 10), status=ConferenceStatus.CANCELLED), RULE
+    )
 
 
 def test_windows_of_series() -> None:
     mondays = conference(at(2, 10), rrule="FREQ=WEEKLY;BYDAY=MO;COUNT=4")
     assert windows_can_overlap(mondays, conference(at(23, 10, 30)), RULE)  # the fourth Monday
     assert not windows_can_overlap(mondays, conference(at(30, 10, 30)), RULE)  # after the last
-    assert not windows_can_overlap(mondays, conference(at(3, 10), rrule="FREQ=WEEKLY;BYDAY=TU;COUNT=10"), RULE)
+    assert not windows_can_overlap(
+        mondays, conference(at(3, 10), rrule="FREQ=WEEKLY;BYDAY=TU;COUNT=10"), RULE
+    )
     # two series that go on past the horizon are treated as overlapping
     endless_mondays = conference(at(2, 10), rrule="FREQ=WEEKLY;BYDAY=MO")
     endless_tuesdays = conference(at(3, 10), rrule="FREQ=WEEKLY;BYDAY=TU")
     assert windows_can_overlap(endless_mondays, endless_tuesdays, RULE)
-    ending_tuesdays = dataclasses.replace(endless_tuesdays, rrule="FREQ=WEEKLY;BYDAY=TU;UNTIL=20251231")
+    ending_tuesdays = dataclasses.replace(
+        endless_tuesdays, rrule="FREQ=WEEKLY;BYDAY=TU;UNTIL=20251231"
+    )
     assert not windows_can_overlap(endless_mondays, ending_tuesdays, RULE)
 
 
@@ -214,15 +271,29 @@ def test_check_unique_rejects_a_pin_of_an_overlapping_conference() -> None:
 def test_check_unique_allows_reuse_when_windows_cannot_overlap() -> None:
     mine = conference(at(2, 10), "111222333", "1112223334", id=7)
     check_unique(mine, [conference(at(3, 10), "111222333", "9998887776", id=8)], RULE)
-    check_unique(mine, [conference(at(2, 10), "111222333", "9998887776", id=8, status=ConferenceStatus.CANCELLED)], RULE)
-    check_unique(mine, [dataclasses.replace(mine, title="Planning (moved)")], RULE)  # the same conference, stored
+    check_unique(
+        mine,
+        [conference(at(2, 10), "111222333", "9998887776", id=8, status=ConferenceStatus.CANCELLED)],
+        RULE,
+    )
+    check_unique(
+        mine, [dataclasses.replace(mine, title="Planning (moved)")], RULE
+    )  # the same conference, stored
 
 
 def test_check_unique_compares_every_kind_of_pin() -> None:
-    mine = conference(at(2, 10), "111222333", "1112223334", participants=[
-        Participant("Ann", "ann@example.org", pin="246813579")])
-    other = conference(at(2, 10), "975318642", "2468135790", participants=[
-        Participant("Cem", "cem@example.org", pin="1112223334")])
+    mine = conference(
+        at(2, 10),
+        "111222333",
+        "1112223334",
+        participants=[Participant("Ann", "ann@example.org", pin="246813579")],
+    )
+    other = conference(
+        at(2, 10),
+        "975318642",
+        "2468135790",
+        participants=[Participant("Cem", "cem@example.org", pin="1112223334")],
+    )
     with pytest.raises(ValidationError) as caught:
         check_unique(mine, [other], RULE)
     assert caught.value.field == "moderator_pin"
@@ -243,10 +314,17 @@ def test_check_unique_rejects_equal_pins_within_a_conference() -> None:
 
 def test_assign_pins_fills_only_what_is_missing() -> None:
     policy = PinPolicy()
-    original = conference(at(2, 10), "", "0123987654", participants=[
-        Participant("Ann", "ann@example.org", role=Role.MODERATOR),
-        Participant("Bob", "bob@example.org", pin="0246813579"),
-        Participant("Cem", "cem@example.org")], mailed=True)
+    original = conference(
+        at(2, 10),
+        "",
+        "0123987654",
+        participants=[
+            Participant("Ann", "ann@example.org", role=Role.MODERATOR),
+            Participant("Bob", "bob@example.org", pin="0246813579"),
+            Participant("Cem", "cem@example.org"),
+        ],
+        mailed=True,
+    )
     others = [conference(at(2, 10), "975318642", "2468135790")]
     done = assign_pins(original, policy, others, RULE)
     assert done.moderator_pin == "0123987654"
@@ -257,7 +335,9 @@ def test_assign_pins_fills_only_what_is_missing() -> None:
     all_pins = [pin for _, pin in conference_pins(done)]
     assert len(set(all_pins)) == len(all_pins) == 5
     assert not set(all_pins) & {"975318642", "2468135790"}
-    assert original.guest_pin == "" and original.participants[0].pin == ""  # the input is left alone
+    assert (
+        original.guest_pin == "" and original.participants[0].pin == ""
+    )  # the input is left alone
     assert assign_pins(done, policy, others, RULE) == done  # nothing left to fill: nothing changes
 
 
@@ -279,12 +359,21 @@ def test_assign_pins_refuses_kept_pins_that_clash_with_an_overlapping_conference
     other = conference(at(2, 10, 30), "111222333", "9998887776", id=8, title="Budget")
     with pytest.raises(PinClash) as caught:
         assign_pins(moved, PinPolicy(), [other], RULE)
-    assert (caught.value.field, caught.value.value, caught.value.other) == ("guest_pin", "***", other)
+    assert (caught.value.field, caught.value.value, caught.value.other) == (
+        "guest_pin",
+        "***",
+        other,
+    )
     assert "111222333" not in str(caught.value)
 
 
 def test_assign_pins_refuses_clashing_pins_it_may_not_change() -> None:
-    conf = conference(at(2, 10), "111222333", "", participants=[Participant("Ann", "ann@example.org", pin="111222333")])
+    conf = conference(
+        at(2, 10),
+        "111222333",
+        "",
+        participants=[Participant("Ann", "ann@example.org", pin="111222333")],
+    )
     with pytest.raises(ValidationError, match="same PIN as guest_pin"):
         assign_pins(conf, PinPolicy(), [], RULE)
 
@@ -295,9 +384,13 @@ def test_assign_pins_refuses_clashing_pins_it_may_not_change() -> None:
     moderator=st.sampled_from(["", "0918273645"]),
     personal=st.lists(st.sampled_from(["", "keep"]), max_size=6),
 )
-def test_assign_pins_never_changes_a_set_pin(guest: str, moderator: str, personal: list[str]) -> None:
-    people = [Participant(f"P{i}", f"p{i}@example.org", pin=f"{i:03d}864297" if mark else "")
-              for i, mark in enumerate(personal)]
+def test_assign_pins_never_changes_a_set_pin(
+    guest: str, moderator: str, personal: list[str]
+) -> None:
+    people = [
+        Participant(f"P{i}", f"p{i}@example.org", pin=f"{i:03d}864297" if mark else "")
+        for i, mark in enumerate(personal)
+    ]
     conf = conference(at(2, 10), guest, moderator, participants=people)
     done = assign_pins(conf, PinPolicy(), [], RULE)
     assert not guest or done.guest_pin == guest

@@ -12,7 +12,7 @@ import pytest
 
 from fs_conf.errors import ValidationError
 from fs_conf.model import Conference, Occurrence, OccurrenceOverride, OverrideStatus
-from fs_conf.schedule import (
+from fs_conf.timetable import (
     JoinKind,
     OccurrenceIndex,
     cancelled_sittings,
@@ -22,7 +22,13 @@ from fs_conf.schedule import (
     occurrences,
     sitting,
 )
-from fs_conf.sittings import Move, cancel_sitting, find_sitting, move_sitting, stamped
+from fs_conf.timetable.sitting_changes import (
+    Move,
+    cancel_sitting,
+    find_sitting,
+    move_sitting,
+    stamped,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2030, 3, 1, 8, 0, tzinfo=UTC)
@@ -57,7 +63,9 @@ def cancelled(original: datetime) -> OccurrenceOverride:
 def changed() -> Conference:
     """The series with 1 April (summer time) moved back across the clock change to Friday
     29 March 09:00 winter time for 90 minutes, and 8 April cancelled."""
-    return series(overrides=[moved(berlin(4, 1, 10), berlin(3, 29, 9), 90), cancelled(berlin(4, 8, 10))])
+    return series(
+        overrides=[moved(berlin(4, 1, 10), berlin(3, 29, 9), 90), cancelled(berlin(4, 8, 10))]
+    )
 
 
 def wall(found: list[Occurrence]) -> list[tuple[str, str]]:
@@ -87,7 +95,9 @@ def test_a_cancelled_sitting_disappears_and_a_moved_one_comes_at_its_new_time() 
 
 def test_the_next_sitting_skips_cancelled_and_moved_away_places() -> None:
     conf = changed()
-    assert next_occurrence(conf, berlin(3, 26, 12)) == Occurrence(berlin(3, 29, 9), berlin(3, 29, 10, 30), berlin(4, 1, 10))
+    assert next_occurrence(conf, berlin(3, 26, 12)) == Occurrence(
+        berlin(3, 29, 9), berlin(3, 29, 10, 30), berlin(4, 1, 10)
+    )
     # running: still that one, until its own (longer) end
     assert next_occurrence(conf, berlin(3, 29, 10, 29)).start == berlin(3, 29, 9)
     # after it: not the place it was moved from, not the cancelled 8 April
@@ -111,7 +121,11 @@ def test_join_window_of_a_moved_sitting_is_at_its_new_time() -> None:
 
 def test_callers_in_a_cancelled_sittings_window_hear_it_was_cancelled() -> None:
     conf = changed()
-    for moment in (berlin(4, 8, 9, 50), berlin(4, 8, 10, 30), berlin(4, 8, 11) - timedelta(seconds=1)):
+    for moment in (
+        berlin(4, 8, 9, 50),
+        berlin(4, 8, 10, 30),
+        berlin(4, 8, 11) - timedelta(seconds=1),
+    ):
         state = join_state(conf, moment, NO_GRACE)
         assert state.kind is JoinKind.CANCELLED
         assert state.occurrence == Occurrence(berlin(4, 8, 10), berlin(4, 8, 11))
@@ -137,16 +151,27 @@ def test_the_schedulers_index_honours_the_overrides() -> None:
     running = index.overlapping(berlin(3, 29, 10, 15), berlin(3, 29, 10, 16))
     assert [d.occurrence.start for d in running] == [berlin(3, 29, 9)]
     expanded = index.expand(berlin(3, 1, 0), berlin(5, 1, 0))
-    assert [o.start for o in expanded[0][1]] == [o.start for o in occurrences(conf, berlin(3, 1, 0), berlin(5, 1, 0))]
+    assert [o.start for o in expanded[0][1]] == [
+        o.start for o in occurrences(conf, berlin(3, 1, 0), berlin(5, 1, 0))
+    ]
 
 
 def test_sittings_moved_before_the_first_and_past_the_last_are_found() -> None:
-    conf = series(overrides=[moved(berlin(3, 18, 10), berlin(3, 15, 14), 30), moved(berlin(4, 22, 10), berlin(4, 24, 16), 45)])
+    conf = series(
+        overrides=[
+            moved(berlin(3, 18, 10), berlin(3, 15, 14), 30),
+            moved(berlin(4, 22, 10), berlin(4, 24, 16), 45),
+        ]
+    )
     assert next_occurrence(conf, berlin(3, 1, 0)).start == berlin(3, 15, 14)
-    assert next_occurrence(conf, berlin(4, 23, 0)) == Occurrence(berlin(4, 24, 16), berlin(4, 24, 16, 45), berlin(4, 22, 10))
+    assert next_occurrence(conf, berlin(4, 23, 0)) == Occurrence(
+        berlin(4, 24, 16), berlin(4, 24, 16, 45), berlin(4, 22, 10)
+    )
     assert next_occurrence(conf, berlin(4, 24, 17)) is None
     index = OccurrenceIndex([dataclasses.replace(conf, id=1)])
-    assert [d.occurrence.start for d in index.due_between(berlin(3, 14, 0), berlin(3, 16, 0))] == [berlin(3, 15, 14)]
+    assert [d.occurrence.start for d in index.due_between(berlin(3, 14, 0), berlin(3, 16, 0))] == [
+        berlin(3, 15, 14)
+    ]
 
 
 def test_an_extension_of_a_moved_sitting_is_keyed_by_its_new_start() -> None:
@@ -160,7 +185,9 @@ def test_sitting_moved_and_cancelled_lists_for_calendars() -> None:
     assert sitting(conf, berlin(4, 1, 10)).start == berlin(3, 29, 9)
     assert sitting(conf, berlin(4, 8, 10)) == Occurrence(berlin(4, 8, 10), berlin(4, 8, 11))
     assert sitting(conf, berlin(4, 15, 10)) == Occurrence(berlin(4, 15, 10), berlin(4, 15, 11))
-    assert moved_sittings(conf) == [Occurrence(berlin(3, 29, 9), berlin(3, 29, 10, 30), berlin(4, 1, 10))]
+    assert moved_sittings(conf) == [
+        Occurrence(berlin(3, 29, 9), berlin(3, 29, 10, 30), berlin(4, 1, 10))
+    ]
     assert cancelled_sittings(conf) == [berlin(4, 8, 10)]
     # a one-off conference has no sittings of its own to change
     one_off = dataclasses.replace(conf, rrule=None)
@@ -177,18 +204,26 @@ def test_a_sitting_is_named_by_its_time_now_or_by_where_the_series_puts_it() -> 
     assert find_sitting(conf, berlin(4, 1, 10), "occurrence", "t") == berlin(4, 1, 10)
     assert find_sitting(conf, berlin(4, 8, 10), "occurrence", "t") == berlin(4, 8, 10)
     # the same instant given in UTC
-    assert find_sitting(conf, datetime(2030, 4, 15, 8, 0, tzinfo=UTC), "occurrence", "t") == berlin(4, 15, 10)
+    assert find_sitting(conf, datetime(2030, 4, 15, 8, 0, tzinfo=UTC), "occurrence", "t") == berlin(
+        4, 15, 10
+    )
 
 
 @pytest.mark.parametrize(
     ("conf", "moment", "problem"),
     [
-        (changed(), berlin(4, 15, 11), "not the start of a sitting of this series (the next one starts 2030-04-22 10:00 CEST)"),
+        (
+            changed(),
+            berlin(4, 15, 11),
+            "not the start of a sitting of this series (the next one starts 2030-04-22 10:00 CEST)",
+        ),
         (changed(), berlin(4, 29, 10), "not the start of a sitting of this series"),
         (series(rrule=None), berlin(3, 18, 10), "only a recurring conference has sittings"),
     ],
 )
-def test_a_time_that_names_no_sitting_is_refused(conf: Conference, moment: datetime, problem: str) -> None:
+def test_a_time_that_names_no_sitting_is_refused(
+    conf: Conference, moment: datetime, problem: str
+) -> None:
     with pytest.raises(ValidationError) as error:
         find_sitting(conf, moment, "occurrence", "as typed")
     assert (error.value.field, error.value.value) == ("occurrence", "as typed")
@@ -207,14 +242,20 @@ def test_cancelling_adds_one_override_and_twice_changes_nothing() -> None:
     shifted = move_sitting(conf, berlin(4, 1, 10), Move(start=berlin(4, 2, 10)), NOW, "t")
     gone = cancel_sitting(shifted, berlin(4, 1, 10), NOW, "occurrence", "t")
     assert gone.overrides == [cancelled(berlin(4, 1, 10))]
-    assert berlin(4, 2, 10) not in [o.start for o in occurrences(gone, berlin(3, 1, 0), berlin(5, 1, 0))]
+    assert berlin(4, 2, 10) not in [
+        o.start for o in occurrences(gone, berlin(3, 1, 0), berlin(5, 1, 0))
+    ]
 
 
 def test_moving_keeps_what_is_not_given() -> None:
     conf = series()
-    later = move_sitting(conf, berlin(4, 1, 10), Move(start=berlin(4, 2, 14), start_typed="x"), NOW, "t")
+    later = move_sitting(
+        conf, berlin(4, 1, 10), Move(start=berlin(4, 2, 14), start_typed="x"), NOW, "t"
+    )
     assert later.overrides == [moved(berlin(4, 1, 10), berlin(4, 2, 14), 60)]
-    longer = move_sitting(later, berlin(4, 1, 10), Move(duration=timedelta(minutes=90), duration_typed=90), NOW, "t")
+    longer = move_sitting(
+        later, berlin(4, 1, 10), Move(duration=timedelta(minutes=90), duration_typed=90), NOW, "t"
+    )
     assert longer.overrides == [moved(berlin(4, 1, 10), berlin(4, 2, 14), 90)]
     # a later change of the series' duration leaves the moved sitting as it was given
     longer_series = dataclasses.replace(longer, duration=timedelta(minutes=30))
@@ -224,11 +265,36 @@ def test_moving_keeps_what_is_not_given() -> None:
 @pytest.mark.parametrize(
     ("move", "field", "value", "problem"),
     [
-        (Move(start=datetime(2030, 2, 1, 10, tzinfo=BERLIN), start_typed="2030-02-01T10:00"), "start", "2030-02-01T10:00", "puts the sitting in the past"),
-        (Move(start=berlin(3, 25, 10, 30), start_typed="2030-03-25T10:30"), "start", "2030-03-25T10:30", "the sitting would overlap the one of 2030-03-25 10:00 CET"),
-        (Move(start=berlin(4, 8, 9, 30), start_typed="2030-04-08T09:30"), "start", "2030-04-08T09:30", "the sitting would overlap the one of 2030-04-08 10:00 CEST"),
-        (Move(start=berlin(3, 24, 10), start_typed="2030-03-24T10:00"), "start", "2030-03-24T10:00", "the sitting would pass the one of 2030-03-25 10:00 CET"),
-        (Move(start=berlin(4, 9, 10), start_typed="2030-04-09T10:00"), "start", "2030-04-09T10:00", "the sitting would pass the one of 2030-04-08 10:00 CEST"),
+        (
+            Move(start=datetime(2030, 2, 1, 10, tzinfo=BERLIN), start_typed="2030-02-01T10:00"),
+            "start",
+            "2030-02-01T10:00",
+            "puts the sitting in the past",
+        ),
+        (
+            Move(start=berlin(3, 25, 10, 30), start_typed="2030-03-25T10:30"),
+            "start",
+            "2030-03-25T10:30",
+            "the sitting would overlap the one of 2030-03-25 10:00 CET",
+        ),
+        (
+            Move(start=berlin(4, 8, 9, 30), start_typed="2030-04-08T09:30"),
+            "start",
+            "2030-04-08T09:30",
+            "the sitting would overlap the one of 2030-04-08 10:00 CEST",
+        ),
+        (
+            Move(start=berlin(3, 24, 10), start_typed="2030-03-24T10:00"),
+            "start",
+            "2030-03-24T10:00",
+            "the sitting would pass the one of 2030-03-25 10:00 CET",
+        ),
+        (
+            Move(start=berlin(4, 9, 10), start_typed="2030-04-09T10:00"),
+            "start",
+            "2030-04-09T10:00",
+            "the sitting would pass the one of 2030-04-08 10:00 CEST",
+        ),
     ],
 )
 def test_a_move_into_the_past_onto_or_past_another_sitting_is_refused(
@@ -253,7 +319,10 @@ def test_a_longer_sitting_that_would_reach_the_next_one_names_the_duration() -> 
 def test_a_sitting_may_move_over_a_cancelled_one_but_a_cancelled_one_stays_cancelled() -> None:
     conf = series(overrides=[cancelled(berlin(4, 8, 10))])
     over = move_sitting(conf, berlin(4, 1, 10), Move(start=berlin(4, 9, 10)), NOW, "t")
-    assert [o.start for o in occurrences(over, berlin(4, 1, 0), berlin(4, 16, 0))] == [berlin(4, 9, 10), berlin(4, 15, 10)]
+    assert [o.start for o in occurrences(over, berlin(4, 1, 0), berlin(4, 16, 0))] == [
+        berlin(4, 9, 10),
+        berlin(4, 15, 10),
+    ]
     with pytest.raises(ValidationError) as error:
         move_sitting(conf, berlin(4, 8, 10), Move(start=berlin(4, 9, 10)), NOW, "2030-04-08T10:00")
     assert (error.value.field, error.value.value) == ("occurrence", "2030-04-08T10:00")
@@ -280,7 +349,9 @@ def test_a_sitting_whose_window_opened_is_no_longer_changed(now: datetime, probl
     conf = series()
     for change in (
         lambda: cancel_sitting(conf, berlin(3, 25, 10), now, "occurrence", "2030-03-25T10:00"),
-        lambda: move_sitting(conf, berlin(3, 25, 10), Move(start=berlin(3, 27, 10)), now, "2030-03-25T10:00"),
+        lambda: move_sitting(
+            conf, berlin(3, 25, 10), Move(start=berlin(3, 27, 10)), now, "2030-03-25T10:00"
+        ),
     ):
         with pytest.raises(ValidationError) as error:
             change()
@@ -292,7 +363,10 @@ def test_a_sitting_whose_window_opened_is_no_longer_changed(now: datetime, probl
 
 
 def test_changes_are_stamped_with_the_sequence_they_go_out_with() -> None:
-    before = series(sequence=3, overrides=[OccurrenceOverride(berlin(3, 25, 10), OverrideStatus.CANCELLED, sequence=2)])
+    before = series(
+        sequence=3,
+        overrides=[OccurrenceOverride(berlin(3, 25, 10), OverrideStatus.CANCELLED, sequence=2)],
+    )
     after = dataclasses.replace(
         move_sitting(before, berlin(4, 1, 10), Move(start=berlin(4, 2, 10)), NOW, "t"), sequence=4
     )

@@ -78,7 +78,9 @@ def test_a_failing_step_5_leaves_version_4_as_it_was(tmp_path: Path) -> None:
     assert rows(path, "conferences") == before
     with sqlite3.connect(path) as raw:
         assert raw.execute("PRAGMA user_version").fetchone()[0] == VERSION_BEFORE
-        tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = {
+            row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
     assert "occurrence_overrides" not in tables
 
 

@@ -33,7 +33,13 @@ def conference(uid: str, people: int) -> Conference:
         moderator_pin=f"2{uid}45678901"[:10],
         uid=f"{uid}@fs_conf",
         participants=[
-            Participant(f"P{i}", f"p{i}.{uid}@example.org", f"10{i}", Role.PARTICIPANT, f"3{uid}{i}4567890"[:9])
+            Participant(
+                f"P{i}",
+                f"p{i}.{uid}@example.org",
+                f"10{i}",
+                Role.PARTICIPANT,
+                f"3{uid}{i}4567890"[:9],
+            )
             for i in range(people)
         ],
     )
@@ -62,10 +68,14 @@ def fill_version_3(path: Path) -> int:
         schema_v4_rows.remove_participant(connection, highest.id)
         schema_v4_rows.add_extension(connection, first.id, START, timedelta(minutes=15))
     attended = store.record_join(
-        Attendance(first.id, START, "uuid-1", "101", Role.PARTICIPANT, NOW, first.participants[1].id)
+        Attendance(
+            first.id, START, "uuid-1", "101", Role.PARTICIPANT, NOW, first.participants[1].id
+        )
     )
     store.record_leave(attended, NOW + timedelta(minutes=30))
-    store.outbox_add([OutgoingMail(first.id, "p0.a@example.org", "invitation", 0, b"To: p0\r\n\r\nhi")])
+    store.outbox_add(
+        [OutgoingMail(first.id, "p0.a@example.org", "invitation", 0, b"To: p0\r\n\r\nhi")]
+    )
     store.add_callout(Callout("call-1", first.id, first.participants[0].id, START, "ab" * 32, NOW))
     store.save_room_state(RoomState(first.id, START, muted_all=True))
     store.end_occurrence(first.id, START)
@@ -87,7 +97,9 @@ def tables(path: Path) -> dict[str, list[tuple[object, ...]]]:
                 " ORDER BY name"
             )
         ]
-        return {name: raw.execute(f"SELECT * FROM {name} ORDER BY rowid").fetchall() for name in names}
+        return {
+            name: raw.execute(f"SELECT * FROM {name} ORDER BY rowid").fetchall() for name in names
+        }
 
 
 def schema_sql(path: Path, table: str) -> str:
@@ -99,7 +111,9 @@ def test_version_3_is_rebuilt_keeping_every_row(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     fill_version_3(path)
     before = tables(path)
-    assert all(before[name] for name in ("conferences", "participants", "attendance", "outbox", "callouts"))
+    assert all(
+        before[name] for name in ("conferences", "participants", "attendance", "outbox", "callouts")
+    )
     assert "AUTOINCREMENT" not in schema_sql(path, "participants")
 
     # step 4 alone: later steps add tables and columns of their own
@@ -111,10 +125,18 @@ def test_version_3_is_rebuilt_keeping_every_row(tmp_path: Path) -> None:
     for table in ("conferences", "participants"):
         assert "AUTOINCREMENT" in schema_sql(path, table)
     with sqlite3.connect(path) as raw:
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == VERSION_BEFORE + 1 <= SCHEMA_VERSION
+        assert (
+            raw.execute("PRAGMA user_version").fetchone()[0] == VERSION_BEFORE + 1 <= SCHEMA_VERSION
+        )
         assert raw.execute("PRAGMA foreign_key_check").fetchall() == []
-        indexes = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    assert {"conferences_number", "conferences_external_number", "participants_conference"} <= indexes
+        indexes = {
+            row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        }
+    assert {
+        "conferences_number",
+        "conferences_external_number",
+        "participants_conference",
+    } <= indexes
 
 
 def test_after_the_migration_no_id_is_used_twice(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from fs_conf.clock import SettableClock
 from fs_conf.errors import NotFoundError
 from fs_conf.model import Conference, RoomState
 from fs_conf.store import MIGRATIONS, SCHEMA_VERSION, Store, open_store
@@ -17,21 +18,13 @@ from fs_conf.store.db import Database, migrate
 NOW = datetime(2030, 5, 6, 9, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
+@pytest.fixture
+def clock() -> SettableClock:
+    return SettableClock(NOW)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: Clock) -> Iterator[Store]:
+def store(tmp_path: Path, clock: SettableClock) -> Iterator[Store]:
     with open_store(tmp_path / "fs_conf.sqlite3", clock=clock) as opened:
         opened.add_conference(
             Conference(
@@ -69,7 +62,7 @@ def test_room_state_of_an_unknown_conference(store: Store) -> None:
         store.save_room_state(RoomState(99, NOW))
 
 
-def test_ending_an_occurrence_keeps_the_first_time(store: Store, clock: Clock) -> None:
+def test_ending_an_occurrence_keeps_the_first_time(store: Store, clock: SettableClock) -> None:
     assert store.occurrence_ended(1, NOW) is None
     clock.now = NOW + timedelta(minutes=20)
     store.end_occurrence(1, NOW)

@@ -439,7 +439,9 @@ def test_a_session_without_event_buffer_still_sees_the_hangup(serve: Callable) -
     peer = dial(server)
     expect(peer, b"sendmsg\n")
     peer.send(
-        event_plain({"Event-Name": "CHANNEL_HANGUP", "Unique-ID": UUID, "Hangup-Cause": "NORMAL_CLEARING"})
+        event_plain(
+            {"Event-Name": "CHANNEL_HANGUP", "Unique-ID": UUID, "Hangup-Cause": "NORMAL_CLEARING"}
+        )
     )
     assert outcome.get(timeout=2) == "NORMAL_CLEARING"
 

@@ -4,7 +4,7 @@
 its inbound Event Socket pointed at the simulator, and a SQLite store in tmp_path. The
 dialplan is a copy of the shipped freeswitch/dialplan/ with the socket address replaced by
 the test's port, so the tests exercise the files admins install. The IVR's clock is a
-`TestClock` the test sets, so dial-in windows do not depend on the wall clock.
+`SettableClock` the test sets, so dial-in windows do not depend on the wall clock.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import gevent
 import pytest
 
+from fs_conf.clock import SettableClock
 from fs_conf.config import (
     Config,
     EslConfig,
@@ -31,7 +32,7 @@ from fs_conf.config import (
     SocketConfig,
 )
 from fs_conf.esl import InboundESL
-from fs_conf.ivr.rooms import room_name
+from fs_conf.ivr.room_names import room_name
 from fs_conf.ivr.server import IvrServer
 from fs_conf.model import Conference, Participant, Role, RoomOptions
 from fs_conf.sim import Call, SimConfig, Simulator
@@ -55,21 +56,6 @@ MODERATOR_PIN = "2222222222"
 WRONG_PIN = "99999999"
 
 
-class TestClock:
-    """The IVR's notion of now; tests move it."""
-
-    __test__ = False
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
-
-
 @dataclass
 class Bridge:
     """One simulator + IVR + store, and helpers to set up conferences and place calls."""
@@ -77,7 +63,7 @@ class Bridge:
     sim: Simulator
     ivr: IvrServer
     store: Store
-    clock: TestClock
+    clock: SettableClock
     config: Config
     tmp_path: Path
     _ids: list[int] = field(default_factory=list)
@@ -142,7 +128,11 @@ class AppLog:
 
     def _on_execute(self, event: Any) -> None:
         self.runs.append(
-            (event.get("Unique-ID", ""), event.get("Application", ""), event.get("Application-Data", ""))
+            (
+                event.get("Unique-ID", ""),
+                event.get("Application", ""),
+                event.get("Application-Data", ""),
+            )
         )
 
     def of(self, call: Call, app: str) -> list[str]:
@@ -159,7 +149,9 @@ def wait_until(condition: Callable[[], object], timeout: float = 5.0) -> None:
 
 
 def person(name: str, role: Role, pin: str, phone: str | None = None) -> Participant:
-    return Participant(name=name, email=f"{name.lower()}@example.org", phone=phone, role=role, pin=pin)
+    return Participant(
+        name=name, email=f"{name.lower()}@example.org", phone=phone, role=role, pin=pin
+    )
 
 
 def test_config(tmp_path: Path, esl: tuple[str, int], password: str, **sections: Any) -> Config:
@@ -222,7 +214,7 @@ def bridge_factory(tmp_path: Path) -> Iterator[BridgeFactory]:
             )
         ).start()
         config = test_config(folder, sim.esl_address, sim.password, **sections)
-        clock = TestClock(START + timedelta(minutes=5))
+        clock = SettableClock(START + timedelta(minutes=5))
         store = open_store(config.database, clock=clock)
         ivr = IvrServer(config, store, InboundESL, clock, max_calls=max_calls)
         ivr.start()

@@ -76,7 +76,7 @@ def test_hanging_up_in_the_room_closes_the_attendance(
     conference = bridge.conference(participants=[person("Ann", Role.PARTICIPANT, ANN_PIN)])
     call = bridge.enter(ANN_PIN)
     bridge.member(call)
-    bridge.clock.advance(timedelta(minutes=10))
+    bridge.clock.advance(minutes=10)
     call.hangup()
     assert_nothing_left(bridge, caplog)
     [stay] = bridge.store.attendance_for(conference.id, START)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fs_conf.errors import ValidationError
-from fs_conf.ivr.prompts import DEFAULTS, PROMPTS, Prompts, check_overrides
+from fs_conf.prompts import DEFAULTS, PROMPTS, Prompts, check_overrides
 
 from .conftest import GUEST_PIN, Bridge, BridgeFactory
 

@@ -31,13 +31,15 @@ def channel_data(call_uuid: str) -> bytes:
 
 def complete(call_uuid: str, command: bytes) -> bytes:
     headers = command_headers(command)
-    return event_plain({
-        "Event-Name": "CHANNEL_EXECUTE_COMPLETE",
-        "Unique-ID": call_uuid,
-        "Application": headers["execute-app-name"],
-        "Application-Response": "_none_",
-        "Application-UUID": headers["Event-UUID"],
-    })
+    return event_plain(
+        {
+            "Event-Name": "CHANNEL_EXECUTE_COMPLETE",
+            "Unique-ID": call_uuid,
+            "Application": headers["execute-app-name"],
+            "Application-Response": "_none_",
+            "Application-UUID": headers["Event-UUID"],
+        }
+    )
 
 
 def answered_call(bridge: Bridge) -> tuple[Peer, str]:

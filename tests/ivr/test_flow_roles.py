@@ -30,12 +30,17 @@ def test_a_participants_personal_pin_identifies_them(bridge: Bridge) -> None:
     assert [(s.participant_id, s.role, s.caller_id, s.left_at) for s in stays] == [
         (ann.id, Role.PARTICIPANT, "1002", None)
     ]
-    assert bridge.store.get_conference(conference.id).participants[1].status is ParticipantStatus.JOINED
+    assert (
+        bridge.store.get_conference(conference.id).participants[1].status
+        is ParticipantStatus.JOINED
+    )
     call.hangup()
     bridge.wait_calls_gone()
     [stay] = bridge.store.attendance_for(conference.id, START)
     assert stay.left_at is not None and stay.left_at >= stay.joined_at
-    assert bridge.store.get_conference(conference.id).participants[1].status is ParticipantStatus.LEFT
+    assert (
+        bridge.store.get_conference(conference.id).participants[1].status is ParticipantStatus.LEFT
+    )
 
 
 def test_a_moderators_personal_pin_makes_them_moderator(bridge: Bridge) -> None:

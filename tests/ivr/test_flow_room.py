@@ -7,7 +7,7 @@ from pathlib import Path
 
 import gevent
 
-from fs_conf.ivr.rooms import room_name
+from fs_conf.ivr.room_names import room_name
 from fs_conf.model import RoomOptions, RoomState
 
 from .conftest import GUEST_PIN, MODERATOR_PIN, START, AppLog, Bridge, wait_until

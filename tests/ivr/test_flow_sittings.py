@@ -25,19 +25,32 @@ OVERRIDES = [
 
 def test_resolve_refuses_a_cancelled_sitting_and_admits_a_moved_one(bridge: Bridge) -> None:
     conference = bridge.conference(rrule=DAILY, overrides=OVERRIDES)
-    during_cancelled = resolve("3400", GUEST_PIN, [conference], CANCELLED_DAY + timedelta(minutes=5), timedelta(0))
+    during_cancelled = resolve(
+        "3400", GUEST_PIN, [conference], CANCELLED_DAY + timedelta(minutes=5), timedelta(0)
+    )
     assert isinstance(during_cancelled, Refused)
-    assert during_cancelled.reason is Refusal.CANCELLED and during_cancelled.conference == conference
+    assert (
+        during_cancelled.reason is Refusal.CANCELLED and during_cancelled.conference == conference
+    )
     assert during_cancelled.opens_at == MOVED_TO - timedelta(minutes=10)
 
-    at_new_time = resolve("3400", GUEST_PIN, [conference], MOVED_TO - timedelta(minutes=10), timedelta(0))
+    at_new_time = resolve(
+        "3400", GUEST_PIN, [conference], MOVED_TO - timedelta(minutes=10), timedelta(0)
+    )
     assert isinstance(at_new_time, Admission)
-    assert (at_new_time.occurrence.start, at_new_time.occurrence.end) == (MOVED_TO, MOVED_TO + timedelta(minutes=30))
+    assert (at_new_time.occurrence.start, at_new_time.occurrence.end) == (
+        MOVED_TO,
+        MOVED_TO + timedelta(minutes=30),
+    )
     assert at_new_time.occurrence.original_start == MOVED_DAY
 
-    at_old_time = resolve("3400", GUEST_PIN, [conference], MOVED_DAY + timedelta(minutes=5), timedelta(0))
+    at_old_time = resolve(
+        "3400", GUEST_PIN, [conference], MOVED_DAY + timedelta(minutes=5), timedelta(0)
+    )
     assert isinstance(at_old_time, Refused) and at_old_time.reason is Refusal.TOO_EARLY
-    after_its_end = resolve("3400", GUEST_PIN, [conference], MOVED_TO + timedelta(minutes=30), timedelta(0))
+    after_its_end = resolve(
+        "3400", GUEST_PIN, [conference], MOVED_TO + timedelta(minutes=30), timedelta(0)
+    )
     assert isinstance(after_its_end, Refused) and after_its_end.reason is Refusal.TOO_EARLY
 
 

@@ -47,7 +47,10 @@ def test_the_window_is_closed_one_second_before_the_lead_time(bridge: Bridge) ->
 def test_an_ended_conference_says_so(bridge: Bridge) -> None:
     bridge.conference()
     bridge.clock.now = START + timedelta(hours=1)
-    assert refused(bridge, MODERATOR_PIN) == ["ivr/ivr-call_cannot_be_completed_as_dialed.wav", GOODBYE]
+    assert refused(bridge, MODERATOR_PIN) == [
+        "ivr/ivr-call_cannot_be_completed_as_dialed.wav",
+        GOODBYE,
+    ]
 
 
 def test_the_grace_time_keeps_the_window_open(bridge_factory: BridgeFactory) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from fs_conf.errors import ValidationError
-from fs_conf.ivr.keypad import (
+from fs_conf.ivr.room_names import parse_room_name, room_name
+from fs_conf.keypad import (
     DEFAULT_KEYS,
     KeypadAction,
     keypad_from_config,
     parse_key,
 )
-from fs_conf.ivr.rooms import parse_room_name, room_name
 
 
 def test_defaults_are_the_keys_of_the_design() -> None:

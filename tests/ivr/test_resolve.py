@@ -152,7 +152,9 @@ def test_too_early_says_when_the_dial_in_opens_in_the_conference_zone() -> None:
 
 def test_the_lead_time_opens_the_window_and_grace_keeps_it_open() -> None:
     conf = conference(1, start=NOW)
-    assert isinstance(resolve("3000", "11111111", [conf], NOW - timedelta(minutes=10), GRACE), Admission)
+    assert isinstance(
+        resolve("3000", "11111111", [conf], NOW - timedelta(minutes=10), GRACE), Admission
+    )
     early = resolve("3000", "11111111", [conf], NOW - timedelta(minutes=11), GRACE)
     assert isinstance(early, Refused) and early.reason is Refusal.TOO_EARLY
     in_grace = NOW + timedelta(hours=1, minutes=4)

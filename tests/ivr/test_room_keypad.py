@@ -22,11 +22,11 @@ import pytest
 
 from fs_conf.config import Config, IvrConfig
 from fs_conf.esl import InboundESL
-from fs_conf.ivr.room import RoomController, recording_path
+from fs_conf.ivr.room_control import RoomController, recording_path
 from fs_conf.model import Conference, RoomState
-from fs_conf.schedule import JoinKind, join_state
 from fs_conf.sim import Call, SimConfig, Simulator
 from fs_conf.store import Store, open_store
+from fs_conf.timetable import JoinKind, join_state
 
 REPO = Path(__file__).resolve().parents[2]
 CONFERENCE_CONF = REPO / "freeswitch" / "autoload_configs" / "conference.conf.xml"

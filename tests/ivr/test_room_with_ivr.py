@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, timedelta
 from pathlib import Path
 
-from fs_conf.ivr.prompts import DEFAULTS
+from fs_conf.prompts import DEFAULTS
 from fs_conf.sim import Call
 
 from .conftest import GUEST_PIN, MODERATOR_PIN, START, Bridge, wait_until
@@ -92,7 +92,9 @@ def test_star_eight_records_the_room_and_stops(bridge: Bridge) -> None:
     moderator.wait_heard(DEFAULTS["recording_started"])
     guest.wait_heard(DEFAULTS["recording_started"])
     stamp = f"{START.astimezone(UTC):%Y%m%dT%H%M%SZ}"
-    expected = Path(bridge.config.ivr.recordings_dir).resolve() / str(conference.id) / f"{stamp}.wav"
+    expected = (
+        Path(bridge.config.ivr.recordings_dir).resolve() / str(conference.id) / f"{stamp}.wav"
+    )
     assert [r.path for r in bridge.room(conference).recordings] == [str(expected)]
     moderator.press("*8")
     moderator.wait_heard(DEFAULTS["recording_stopped"])

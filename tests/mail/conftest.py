@@ -126,9 +126,24 @@ def tls_files(tmp_path: Path) -> TlsFiles:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         [
-            openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-            "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1",
-            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
         ],
         check=True,
         capture_output=True,
@@ -188,8 +203,12 @@ def make_conference(**changes: Any) -> Conference:
         reply_to="olivia@example.com",
         sequence=0,
         participants=[
-            Participant("Mona Moderator", "mona@example.com", "201", Role.MODERATOR, "11223344", id=1),
-            Participant("Paul Participant", "paul@example.com", "202", Role.PARTICIPANT, "55667788", id=2),
+            Participant(
+                "Mona Moderator", "mona@example.com", "201", Role.MODERATOR, "11223344", id=1
+            ),
+            Participant(
+                "Paul Participant", "paul@example.com", "202", Role.PARTICIPANT, "55667788", id=2
+            ),
             Participant("Phone Only", None, "203", Role.PARTICIPANT, "99001122", id=3),
         ],
     )

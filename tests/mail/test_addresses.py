@@ -15,7 +15,9 @@ from fs_conf.mail.addresses import check_address, parse_address, parse_address_f
 PLAIN_LOCAL = st.from_regex(r"[A-Za-z0-9_%+-]{1,12}(\.[A-Za-z0-9_%+-]{1,8}){0,2}", fullmatch=True)
 LABEL = st.from_regex(r"[A-Za-z0-9]([A-Za-z0-9-]{0,64}[A-Za-z0-9])?", fullmatch=True)
 PLAIN = st.builds(
-    lambda local, labels: f"{local}@{'.'.join(labels)}", PLAIN_LOCAL, st.lists(LABEL, min_size=1, max_size=4)
+    lambda local, labels: f"{local}@{'.'.join(labels)}",
+    PLAIN_LOCAL,
+    st.lists(LABEL, min_size=1, max_size=4),
 )
 # Near misses: characters the grammar treats specially, at any place of a plain address.
 NOISE = list(" \t.@<>\"'()[],;:\\=?!#~^`{|}") + ["ü", "日", "\r\n", "..", "-", "_"]
@@ -61,7 +63,14 @@ def test_check_address_gives_the_bare_address(text: str, bare: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["not an address", "a@b, c@d", "jürgen@example.com", "ann@example.com\nBcc: x@y", "<ann@", "ann@["],
+    [
+        "not an address",
+        "a@b, c@d",
+        "jürgen@example.com",
+        "ann@example.com\nBcc: x@y",
+        "<ann@",
+        "ann@[",
+    ],
 )
 def test_check_address_refuses_what_is_not_one_address(text: str) -> None:
     with pytest.raises(ValidationError) as caught:

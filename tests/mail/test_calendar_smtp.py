@@ -13,7 +13,7 @@ import icalendar
 import pytest
 
 from fs_conf.mail.compose import build_mails
-from fs_conf.mail.outbox import deliver_due
+from fs_conf.mail.delivery import deliver_due
 from fs_conf.mail.transport import transport_from_config
 from fs_conf.model import Conference
 from fs_conf.store import Store, open_store
@@ -33,7 +33,9 @@ def stored(store: Store, **changes: object) -> Conference:
     return store.add_conference(conf)
 
 
-def received_calendars(smtp_server: SmtpServer, recipient: str) -> list[tuple[str, icalendar.Calendar]]:
+def received_calendars(
+    smtp_server: SmtpServer, recipient: str
+) -> list[tuple[str, icalendar.Calendar]]:
     """(text/calendar method parameter, parsed calendar) of each mail to `recipient`."""
     found = []
     for received in smtp_server.handler.messages:

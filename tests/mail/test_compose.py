@@ -64,7 +64,10 @@ def test_invitation_through_smtp(smtp_server: SmtpServer, tmp_path: Path) -> Non
     assert vevent["DTSTART"].dt == make_conference().start
     assert "55667788" in vevent["DESCRIPTION"] and "+49301234567" in vevent["DESCRIPTION"]
     assert "7306194825" not in vevent["DESCRIPTION"]
-    assert {str(a) for a in vevent["ATTENDEE"]} == {"mailto:mona@example.com", "mailto:paul@example.com"}
+    assert {str(a) for a in vevent["ATTENDEE"]} == {
+        "mailto:mona@example.com",
+        "mailto:paul@example.com",
+    }
 
     mona = received["mona@example.com"]
     vevent = only_event(calendar_part(mona)[0])
@@ -74,9 +77,14 @@ def test_invitation_through_smtp(smtp_server: SmtpServer, tmp_path: Path) -> Non
 def test_update_keeps_uid_and_raises_sequence(tmp_path: Path) -> None:
     config = make_config(tmp_path)
     first = build_mails(make_conference(), "invitation", config, NOW)[0]
-    update = build_mails(make_conference(sequence=1, title="Weekly sync (new time)"), "update", config, NOW)[0]
+    update = build_mails(
+        make_conference(sequence=1, title="Weekly sync (new time)"), "update", config, NOW
+    )[0]
     assert first.key != update.key
-    old, new = only_event(calendar_part(parse(first.message))[0]), only_event(calendar_part(parse(update.message))[0])
+    old, new = (
+        only_event(calendar_part(parse(first.message))[0]),
+        only_event(calendar_part(parse(update.message))[0]),
+    )
     assert old["UID"] == new["UID"]
     assert (old["SEQUENCE"], new["SEQUENCE"]) == (0, 1)
     assert calendar_part(parse(update.message))[1] == "REQUEST"
@@ -98,7 +106,9 @@ def test_cancellation_of_the_series(tmp_path: Path) -> None:
 
 def test_cancellation_of_one_occurrence(tmp_path: Path) -> None:
     sitting = occurrence_on(7)
-    mail = build_mails(make_conference(sequence=3), "cancellation", make_config(tmp_path), NOW, sitting)[0]
+    mail = build_mails(
+        make_conference(sequence=3), "cancellation", make_config(tmp_path), NOW, sitting
+    )[0]
     vevent = only_event(calendar_part(parse(mail.message))[0])
     assert vevent["RECURRENCE-ID"].dt == sitting.start
     assert vevent["STATUS"] == "CANCELLED" and "RRULE" not in vevent
@@ -110,19 +120,31 @@ def test_moved_occurrence_names_its_original_start(tmp_path: Path) -> None:
     original = occurrence_on(14)
     moved = Occurrence(original.start + timedelta(days=1), original.end + timedelta(days=1))
     mail = build_mails(
-        make_conference(sequence=4), "update", make_config(tmp_path), NOW, moved, original_start=original.start
+        make_conference(sequence=4),
+        "update",
+        make_config(tmp_path),
+        NOW,
+        moved,
+        original_start=original.start,
     )[1]
     vevent = only_event(calendar_part(parse(mail.message))[0])
     assert vevent["RECURRENCE-ID"].dt == original.start
     assert vevent["DTSTART"].dt == moved.start
     text = parse(mail.message).get_body(("plain",)).get_content()
-    assert "moved the conference of Monday, 14 April 2025, 10:00 to Tuesday, 15 April 2025, 10:00" in text
+    assert (
+        "moved the conference of Monday, 14 April 2025, 10:00 to Tuesday, 15 April 2025, 10:00"
+        in text
+    )
 
 
 def test_one_off_conference_occurrence_update_has_no_recurrence_id(tmp_path: Path) -> None:
     conf = make_conference(rrule=None, exdates=[], sequence=1)
     extended = Occurrence(conf.start, conf.start + timedelta(minutes=75))
-    vevent = only_event(calendar_part(parse(build_mails(conf, "update", make_config(tmp_path), NOW, extended)[0].message))[0])
+    vevent = only_event(
+        calendar_part(
+            parse(build_mails(conf, "update", make_config(tmp_path), NOW, extended)[0].message)
+        )[0]
+    )
     assert "RECURRENCE-ID" not in vevent and "RRULE" not in vevent
     assert vevent["DTEND"].dt - vevent["DTSTART"].dt == timedelta(minutes=75)
 
@@ -148,8 +170,12 @@ def test_attendance_report_to_the_organizer(tmp_path: Path) -> None:
 
     def stay(pid, caller, role, joined, left):
         return Attendance(
-            conference_id=7, occurrence_start=sitting.start, call_uuid=f"{caller}{joined}",
-            caller_id=caller, role=role, participant_id=pid,
+            conference_id=7,
+            occurrence_start=sitting.start,
+            call_uuid=f"{caller}{joined}",
+            caller_id=caller,
+            role=role,
+            participant_id=pid,
             joined_at=sitting.start + timedelta(minutes=joined),
             left_at=None if left is None else sitting.start + timedelta(minutes=left),
         )
@@ -159,7 +185,9 @@ def test_attendance_report_to_the_organizer(tmp_path: Path) -> None:
         stay(1, "201", Role.MODERATOR, -1, None),
         stay(None, "+4917012345", Role.PARTICIPANT, 10, 25),
     ]
-    mails = build_mails(conf, "attendance", make_config(tmp_path), sitting.end, sitting, attendance=records)
+    mails = build_mails(
+        conf, "attendance", make_config(tmp_path), sitting.end, sitting, attendance=records
+    )
     assert [m.recipient for m in mails] == ["olivia@example.com"]
     message = parse(mails[0].message)
     assert message["To"] == "Olivia Organizer <olivia@example.com>"

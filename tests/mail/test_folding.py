@@ -48,7 +48,9 @@ def test_serialise_equals_to_ical_for_a_series_with_attendees_and_exceptions() -
         description=conf.description,
         location="Room 2",
         organizer=Attendee("Olivia Organizer", "olivia@example.com"),
-        attendees=[Attendee(f"Person {n} with a long name", f"p{n}@example.com", n == 0) for n in range(5)],
+        attendees=[
+            Attendee(f"Person {n} with a long name", f"p{n}@example.com", n == 0) for n in range(5)
+        ],
         rrule=conf.rrule,
         exdates=conf.exdates,
         url="https://pbx.example.com/?conference=7",

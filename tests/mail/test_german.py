@@ -88,7 +88,9 @@ def test_the_calendar_description_is_german_too(tmp_path: Path) -> None:
     description = str(event["DESCRIPTION"])
     assert "Rufnummer:  +49301234567" in description and "Ihre PIN:   55667788" in description
     cancelled = build_mails(make_conference(sequence=2), "cancellation", german(tmp_path), NOW)[1]
-    (part,) = [p for p in parse(cancelled.message).walk() if p.get_content_type() == "text/calendar"]
+    (part,) = [
+        p for p in parse(cancelled.message).walk() if p.get_content_type() == "text/calendar"
+    ]
     (event,) = icalendar.Calendar.from_ical(part.get_content()).walk("VEVENT")
     assert "Abgesagt." in str(event["DESCRIPTION"])
 
@@ -108,7 +110,9 @@ def test_the_attendance_report_is_german(tmp_path: Path) -> None:
             joined_at=SITTING.start - timedelta(minutes=1), left_at=None,
         ),
     ]  # fmt: skip
-    (mail,) = build_mails(conf, "attendance", german(tmp_path), SITTING.end, SITTING, attendance=records)
+    (mail,) = build_mails(
+        conf, "attendance", german(tmp_path), SITTING.end, SITTING, attendance=records
+    )
     message = parse(mail.message)
     assert message["Subject"] == "Teilnahme: Weekly sync am Montag, 7. April 2025"
     text = body(message, "plain")

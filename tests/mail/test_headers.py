@@ -20,7 +20,9 @@ TEXT = st.lists(
     max_size=90,
 ).map("".join)
 SENDER_DOMAIN = st.one_of(
-    st.from_regex(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,30}(\.[A-Za-z0-9-]{1,30}){0,3}", fullmatch=True),
+    st.from_regex(
+        r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,30}(\.[A-Za-z0-9-]{1,30}){0,3}", fullmatch=True
+    ),
     st.from_regex(r"\[[0-9]{1,3}(\.[0-9]{1,3}){3}\]", fullmatch=True),
 )
 """Domains of a sender address as `parse_address` gives them (ASCII: IDNA applied)."""

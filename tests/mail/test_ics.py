@@ -112,7 +112,9 @@ def test_weekly_series_across_both_dst_changes(tzid: str) -> None:
     With TZID renamed to one no library knows, the reader must use the VTIMEZONE itself."""
     data = calendar_of(event()).replace(b"Europe/Berlin", tzid.encode())
     calendar = icalendar.Calendar.from_ical(data)
-    sittings = recurring_ical_events.of(calendar).between(datetime(2025, 1, 1), datetime(2026, 1, 1))
+    sittings = recurring_ical_events.of(calendar).between(
+        datetime(2025, 1, 1), datetime(2026, 1, 1)
+    )
     starts = [s["DTSTART"].dt for s in sittings]
     mondays = [datetime(2025, 3, 3, 10, tzinfo=BERLIN) + timedelta(weeks=n) for n in range(37)]
     expected = [m for m in mondays if m.date() != datetime(2025, 3, 17).date()]

@@ -81,17 +81,26 @@ CASES = [
 CALENDARS = [
     None,
     Calendar(b"BEGIN:VCALENDAR\r\nSUMMARY:ascii\r\nEND:VCALENDAR\r\n", "REQUEST"),
-    Calendar(("BEGIN:VCALENDAR\r\nDESCRIPTION:Grüße " + "ä" * 200 + "\r\nEND:VCALENDAR\r\n").encode(), "CANCEL"),
+    Calendar(
+        ("BEGIN:VCALENDAR\r\nDESCRIPTION:Grüße " + "ä" * 200 + "\r\nEND:VCALENDAR\r\n").encode(),
+        "CANCEL",
+    ),
 ]
 
 
 @pytest.mark.parametrize("calendar", CALENDARS)
 @pytest.mark.parametrize("case", CASES)
-def test_message_bytes_equal_an_email_message_tree(case: tuple[str, ...], calendar: Calendar | None) -> None:
+def test_message_bytes_equal_an_email_message_tree(
+    case: tuple[str, ...], calendar: Calendar | None
+) -> None:
     name, email, reply_to, subject, text, html = case
-    envelope = Envelope("Conference Bridge <bridge@pbx.example.com>", name, email, reply_to, "key-1", NOW)
+    envelope = Envelope(
+        "Conference Bridge <bridge@pbx.example.com>", name, email, reply_to, "key-1", NOW
+    )
     fast = build_message(envelope, subject, text, html, calendar)
-    assert normalised(fast) == normalised(reference_message(envelope, subject, text, html, calendar))
+    assert normalised(fast) == normalised(
+        reference_message(envelope, subject, text, html, calendar)
+    )
 
 
 def per_recipient_frame(event: EventSpec, timezone: icalendar.Timezone | None) -> CalendarFrame:
@@ -112,7 +121,9 @@ LONG_DESCRIPTION = (
 
 
 @pytest.mark.parametrize("kind", ["invitation", "update", "cancellation"])
-@pytest.mark.parametrize("description", ["Agenda in the wiki.\nDial <number> and enter <pin>.", LONG_DESCRIPTION])
+@pytest.mark.parametrize(
+    "description", ["Agenda in the wiki.\nDial <number> and enter <pin>.", LONG_DESCRIPTION]
+)
 def test_shared_calendar_gives_the_per_recipient_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, description: str
 ) -> None:
@@ -135,7 +146,9 @@ def test_each_calendar_description_has_the_recipients_own_pin(tmp_path: Path) ->
         assert f"enter {pins[mail.recipient]}," in text
         others = [pin for email, pin in pins.items() if email != mail.recipient]
         assert not any(pin in text for pin in others)
-    moderator, participant = (str(calendar_of(m.message).walk("VEVENT")[0]["DESCRIPTION"]) for m in mails)
+    moderator, participant = (
+        str(calendar_of(m.message).walk("VEVENT")[0]["DESCRIPTION"]) for m in mails
+    )
     assert conf.moderator_pin in moderator
     assert conf.moderator_pin not in participant
 
@@ -143,8 +156,15 @@ def test_each_calendar_description_has_the_recipients_own_pin(tmp_path: Path) ->
 def test_a_title_equal_to_the_slot_text_falls_back_to_full_builds(tmp_path: Path) -> None:
     conf = make_conference(title="fs-conf-description-slot")
     event = EventSpec(
-        uid=conf.uid, sequence=0, stamp=NOW, start=conf.start, end=conf.start + conf.duration,
-        timezone=conf.timezone, title=conf.title, description="", location="",
+        uid=conf.uid,
+        sequence=0,
+        stamp=NOW,
+        start=conf.start,
+        end=conf.start + conf.duration,
+        timezone=conf.timezone,
+        title=conf.title,
+        description="",
+        location="",
         organizer=Attendee("Olivia", "olivia@example.com"),
     )
     assert calendar_frame(event, calendar_timezone(event)).head is None
@@ -157,8 +177,12 @@ def test_a_title_equal_to_the_slot_text_falls_back_to_full_builds(tmp_path: Path
 def test_moderator_and_participant_mails_differ_only_in_personal_parts(tmp_path: Path) -> None:
     conf = make_conference(
         participants=[
-            Participant("Mona Moderator", "mona@example.com", "201", Role.MODERATOR, "11223344", id=1),
-            Participant("Paul Participant", "paul@example.com", "202", Role.PARTICIPANT, "55667788", id=2),
+            Participant(
+                "Mona Moderator", "mona@example.com", "201", Role.MODERATOR, "11223344", id=1
+            ),
+            Participant(
+                "Paul Participant", "paul@example.com", "202", Role.PARTICIPANT, "55667788", id=2
+            ),
         ]
     )
     moderator, participant = build_mails(conf, "invitation", make_config(tmp_path), NOW)
@@ -177,12 +201,19 @@ SUBJECT = st.one_of(
 )
 EMAIL = st.one_of(
     st.from_regex(r"[a-z0-9._+-]{1,20}@[a-z0-9-]{1,20}(\.[a-z]{2,8}){1,2}", fullmatch=True),
-    st.sampled_from(["jo@bücher.example", "Olivia <o@example.com>", '"Quoted, Name" <q@example.org>']),
+    st.sampled_from(
+        ["jo@bücher.example", "Olivia <o@example.com>", '"Quoted, Name" <q@example.org>']
+    ),
 )
 
 
 @settings(max_examples=200, deadline=None)
-@given(NAME, EMAIL, st.sampled_from(["", "olivia@example.com", "Olivia Organizer <o@example.com>"]), SUBJECT)
+@given(
+    NAME,
+    EMAIL,
+    st.sampled_from(["", "olivia@example.com", "Olivia Organizer <o@example.com>"]),
+    SUBJECT,
+)
 def test_generated_messages_equal_an_email_message_tree(
     name: str, email: str, reply_to: str, subject: str
 ) -> None:
@@ -190,7 +221,11 @@ def test_generated_messages_equal_an_email_message_tree(
         parse_address("participant.email", email)
     except ValidationError:
         assume(False)
-    envelope = Envelope("Conference Bridge <bridge@pbx.example.com>", name, email, reply_to, "key-7", NOW)
+    envelope = Envelope(
+        "Conference Bridge <bridge@pbx.example.com>", name, email, reply_to, "key-7", NOW
+    )
     calendar = CALENDARS[1]
     fast = build_message(envelope, subject, "Hello\n", "<p>Hello</p>\n", calendar)
-    assert normalised(fast) == normalised(reference_message(envelope, subject, "Hello\n", "<p>Hello</p>\n", calendar))
+    assert normalised(fast) == normalised(
+        reference_message(envelope, subject, "Hello\n", "<p>Hello</p>\n", calendar)
+    )

@@ -67,7 +67,9 @@ def test_message_id_is_stable_per_key_and_differs_between_keys(tmp_path) -> None
     config = make_config(tmp_path)
     first = build_mails(make_conference(), "invitation", config, NOW)
     again = build_mails(make_conference(), "invitation", config, NOW)
-    assert [parse(m.message)["Message-ID"] for m in first] == [parse(m.message)["Message-ID"] for m in again]
+    assert [parse(m.message)["Message-ID"] for m in first] == [
+        parse(m.message)["Message-ID"] for m in again
+    ]
     assert len({parse(m.message)["Message-ID"] for m in first}) == len(first) == 2
 
 
@@ -80,10 +82,19 @@ def test_newline_in_title_or_name_adds_no_header(tmp_path) -> None:
         assert parsed["Bcc"] is None and parsed["X-Injected"] is None and parsed["X-Also"] is None
         headers = [name.lower() for name in parsed.keys()]
         assert headers == [
-            "from", "to", "reply-to", "subject", "date", "message-id",
-            "auto-submitted", "mime-version", "content-type",
+            "from",
+            "to",
+            "reply-to",
+            "subject",
+            "date",
+            "message-id",
+            "auto-submitted",
+            "mime-version",
+            "content-type",
         ]
-        assert parsed["Subject"].startswith("Invitation: Sync Bcc: evil@example.net X-Injected: yes (")
+        assert parsed["Subject"].startswith(
+            "Invitation: Sync Bcc: evil@example.net X-Injected: yes ("
+        )
     paul = parse(mails[1].message)
     assert paul["To"].addresses[0].display_name == "Paul X-Also: injected"
     assert paul["To"].addresses[0].addr_spec == "paul@example.com"
@@ -97,7 +108,13 @@ def test_newline_in_an_address_is_refused(tmp_path) -> None:
 
 
 def test_non_ascii_subject_is_rfc2047_and_message_is_7bit() -> None:
-    data = build_message(envelope(recipient_name="Jürgen Weiß"), "Einladung: Übersicht – März", "Grüße", "<p>Grüße</p>", None)
+    data = build_message(
+        envelope(recipient_name="Jürgen Weiß"),
+        "Einladung: Übersicht – März",
+        "Grüße",
+        "<p>Grüße</p>",
+        None,
+    )
     assert data.isascii()
     assert b"=?utf-8?" in data
     parsed = parse(data)
@@ -121,7 +138,9 @@ def test_invalid_recipient_address_names_field() -> None:
 
 
 def test_international_domain_is_sent_in_ascii_form() -> None:
-    parsed = parse(build_message(envelope(recipient_email="jo@bücher.example"), "s", "t", "h", None))
+    parsed = parse(
+        build_message(envelope(recipient_email="jo@bücher.example"), "s", "t", "h", None)
+    )
     assert parsed["To"].addresses[0].addr_spec == "jo@xn--bcher-kva.example"
     with pytest.raises(ValidationError, match="not one valid e-mail address"):
         build_message(envelope(recipient_email="jürgen@example.com"), "s", "t", "h", None)

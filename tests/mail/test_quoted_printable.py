@@ -14,7 +14,9 @@ from fs_conf.mail import quoted_printable
 BODY = st.lists(
     st.one_of(
         st.characters(max_codepoint=0xFF),
-        st.sampled_from(["=", " ", "\t", "\n", "\r\n", "=" * 3, "a" * 80, "ä".encode().decode("latin-1")]),
+        st.sampled_from(
+            ["=", " ", "\t", "\n", "\r\n", "=" * 3, "a" * 80, "ä".encode().decode("latin-1")]
+        ),
     ),
     max_size=300,
 ).map("".join)
@@ -28,4 +30,6 @@ BODY = st.lists(
 @example("x" * 75 + "=y", 78, "\r\n")
 @example("line with a trailing space \nnext\n", 78, "\r\n")
 def test_body_encode_equals_the_email_package(body: str, width: int, eol: str) -> None:
-    assert quoted_printable.body_encode(body, width, eol) == quoprimime.body_encode(body, width, eol)
+    assert quoted_printable.body_encode(body, width, eol) == quoprimime.body_encode(
+        body, width, eol
+    )

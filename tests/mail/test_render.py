@@ -18,10 +18,10 @@ from fs_conf.mail.compose import (
     check_templates,
 )
 from fs_conf.mail.context import Window, attendance_vars, mail_context
+from fs_conf.mail.recurrence_text import describe_rrule
 from fs_conf.mail.render import BUILTIN_DIR, PARTS, Renderer, search_path
 from fs_conf.mail.samples import sample_attendance, sample_conference, sample_occurrence
 from fs_conf.model import Conference, Occurrence
-from fs_conf.schedule import describe_rrule
 
 from .conftest import NOW, make_conference, make_config
 
@@ -53,7 +53,9 @@ def test_override_file_by_file_and_language_first(tmp_path: Path) -> None:
     (tmp_path / "de").mkdir()
     (tmp_path / "invitation.subject.txt").write_text("ROOT {{ conference.title }}\n")
     (tmp_path / "de" / "invitation.subject.txt").write_text("DE {{ conference.title }}\n")
-    (tmp_path / "_dialin.txt").write_text("CALL {{ conference.dial_number }} PIN {{ participant.pin }}\n")
+    (tmp_path / "_dialin.txt").write_text(
+        "CALL {{ conference.dial_number }} PIN {{ participant.pin }}\n"
+    )
     conf = make_conference()
 
     english = dataclasses.replace(make_config(tmp_path), templates_dir=str(tmp_path))
@@ -104,7 +106,9 @@ def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
 
 
 def test_undefined_variable_names_file_and_line(tmp_path: Path) -> None:
-    (tmp_path / "update.html").write_text("<p>\n{{ participant.name }}\n{{ conference.titel }}\n</p>\n")
+    (tmp_path / "update.html").write_text(
+        "<p>\n{{ participant.name }}\n{{ conference.titel }}\n</p>\n"
+    )
     config = dataclasses.replace(make_config(tmp_path), templates_dir=str(tmp_path))
     with pytest.raises(ValidationError) as caught:
         build_mails(make_conference(), "update", config, NOW)

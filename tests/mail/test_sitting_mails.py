@@ -16,8 +16,8 @@ import recurring_ical_events
 from fs_conf.mail.compose import build_mails
 from fs_conf.mail.transport import SmtpTransport
 from fs_conf.model import Conference, OccurrenceOverride, OverrideStatus
-from fs_conf.schedule import occurrences, sitting
 from fs_conf.store import OutgoingMail
+from fs_conf.timetable import occurrences, sitting
 
 from .conftest import BERLIN, NOW, SmtpServer, make_conference, make_config
 
@@ -64,10 +64,14 @@ def sitting_mails(conf: Conference, original: datetime, tmp_path: Path) -> list[
     config = make_config(tmp_path)
     if override.status is OverrideStatus.CANCELLED:
         return build_mails(conf, "cancellation", config, NOW, sitting(conf, original))
-    return build_mails(conf, "update", config, NOW, sitting(conf, original), original_start=original)
+    return build_mails(
+        conf, "update", config, NOW, sitting(conf, original), original_start=original
+    )
 
 
-def deliver(smtp_server: SmtpServer, tmp_path: Path, mails: list[OutgoingMail]) -> list[EmailMessage]:
+def deliver(
+    smtp_server: SmtpServer, tmp_path: Path, mails: list[OutgoingMail]
+) -> list[EmailMessage]:
     config = make_config(tmp_path, port=smtp_server.port)
     transport = SmtpTransport(config.mail.smtp, "bridge@pbx.example.com")
     with transport.session() as session:
@@ -76,14 +80,19 @@ def deliver(smtp_server: SmtpServer, tmp_path: Path, mails: list[OutgoingMail]) 
     return [parse(m.data) for m in smtp_server.handler.messages]
 
 
-def test_a_cancelled_sitting_is_a_cancel_with_its_recurrence_id(smtp_server: SmtpServer, tmp_path: Path) -> None:
+def test_a_cancelled_sitting_is_a_cancel_with_its_recurrence_id(
+    smtp_server: SmtpServer, tmp_path: Path
+) -> None:
     mails = sitting_mails(changed_series(), CANCELLED, tmp_path)
     assert [m.recipient for m in mails] == ["mona@example.com", "paul@example.com"]
     received = deliver(smtp_server, tmp_path, mails)
     paul = next(m for m in received if m["To"].addresses[0].addr_spec == "paul@example.com")
     assert paul["Subject"] == "Cancelled: Weekly sync on Monday, 24 March 2025"
     text = paul.get_body(("plain",)).get_content()
-    assert "has cancelled the conference on Monday, 24 March 2025, 10:00. The other dates stay as they were." in text
+    assert (
+        "has cancelled the conference on Monday, 24 March 2025, 10:00. The other dates stay as they were."
+        in text
+    )
     calendar, method = calendar_of(paul)
     assert method == "CANCEL" and calendar["METHOD"] == "CANCEL"
     [vevent] = calendar.walk("VEVENT")
@@ -97,7 +106,9 @@ def test_a_cancelled_sitting_is_a_cancel_with_its_recurrence_id(smtp_server: Smt
     assert [c.name for c in calendar.walk("VTIMEZONE")] == ["VTIMEZONE"]
 
 
-def test_a_moved_sitting_is_a_request_for_its_recurrence_id(smtp_server: SmtpServer, tmp_path: Path) -> None:
+def test_a_moved_sitting_is_a_request_for_its_recurrence_id(
+    smtp_server: SmtpServer, tmp_path: Path
+) -> None:
     mails = sitting_mails(changed_series(), MOVED_SPRING, tmp_path)
     [paul] = [m for m in deliver(smtp_server, tmp_path, mails) if "paul@" in m["To"]]
     assert paul["Subject"] == "Updated: Weekly sync (Tuesday, 1 April 2025, 15:00)"
@@ -117,13 +128,21 @@ def test_a_moved_sitting_is_a_request_for_its_recurrence_id(smtp_server: SmtpSer
     assert vevent["RECURRENCE-ID"].params["TZID"] == "Europe/Berlin"
     assert vevent["DTSTART"].dt == datetime(2025, 4, 1, 15, 0, tzinfo=BERLIN)
     assert vevent["DTEND"].dt == datetime(2025, 4, 1, 16, 30, tzinfo=BERLIN)
-    assert (vevent["UID"], vevent["SEQUENCE"], vevent["STATUS"]) == ("weekly-sync-7@pbx.example.com", 3, "CONFIRMED")
+    assert (vevent["UID"], vevent["SEQUENCE"], vevent["STATUS"]) == (
+        "weekly-sync-7@pbx.example.com",
+        3,
+        "CONFIRMED",
+    )
     assert "RRULE" not in vevent
 
 
 def test_each_sitting_mail_has_its_own_outbox_key(tmp_path: Path) -> None:
     conf = changed_series()
-    keys = [m.key for original in (CANCELLED, MOVED_SPRING, MOVED_AUTUMN) for m in sitting_mails(conf, original, tmp_path)]
+    keys = [
+        m.key
+        for original in (CANCELLED, MOVED_SPRING, MOVED_AUTUMN)
+        for m in sitting_mails(conf, original, tmp_path)
+    ]
     series = [m.key for m in build_mails(conf, "update", make_config(tmp_path), NOW)]
     assert len(set(keys + series)) == len(keys) + len(series) == 8
     # keyed by the sitting's original start (its RECURRENCE-ID), in UTC
@@ -142,11 +161,15 @@ def sittings_seen(calendar: icalendar.Calendar) -> list[tuple[datetime, datetime
     """The sittings a client shows: every expanded event that is not cancelled."""
     events = recurring_ical_events.of(calendar).between(datetime(2025, 1, 1), datetime(2026, 1, 1))
     return [
-        (e["DTSTART"].dt, e["DTEND"].dt) for e in events if str(e.get("STATUS", "CONFIRMED")) != "CANCELLED"
+        (e["DTSTART"].dt, e["DTEND"].dt)
+        for e in events
+        if str(e.get("STATUS", "CONFIRMED")) != "CANCELLED"
     ]
 
 
-def test_the_latest_series_mail_alone_shows_every_sitting_right(smtp_server: SmtpServer, tmp_path: Path) -> None:
+def test_the_latest_series_mail_alone_shows_every_sitting_right(
+    smtp_server: SmtpServer, tmp_path: Path
+) -> None:
     conf = changed_series()
     mails = build_mails(conf, "update", make_config(tmp_path), NOW)
     [paul] = [m for m in deliver(smtp_server, tmp_path, mails) if "paul@" in m["To"]]
@@ -154,18 +177,25 @@ def test_the_latest_series_mail_alone_shows_every_sitting_right(smtp_server: Smt
     assert method == "REQUEST"
     master, *instances = calendar.walk("VEVENT")
     assert "RRULE" in master and "RECURRENCE-ID" not in master
-    assert [d.dt for d in master["EXDATE"].dts] == [datetime(2025, 3, 17, 10, tzinfo=BERLIN), CANCELLED]
+    assert [d.dt for d in master["EXDATE"].dts] == [
+        datetime(2025, 3, 17, 10, tzinfo=BERLIN),
+        CANCELLED,
+    ]
     assert [(i["RECURRENCE-ID"].dt, i["DTSTART"].dt) for i in instances] == [
         (MOVED_SPRING, datetime(2025, 4, 1, 15, tzinfo=BERLIN)),
         (MOVED_AUTUMN, datetime(2025, 10, 24, 9, tzinfo=BERLIN)),
     ]
-    assert all(i["UID"] == master["UID"] and i["SEQUENCE"] == master["SEQUENCE"] == 3 for i in instances)
+    assert all(
+        i["UID"] == master["UID"] and i["SEQUENCE"] == master["SEQUENCE"] == 3 for i in instances
+    )
     assert all("55667788" in i["DESCRIPTION"] for i in instances)  # each instance is dialled alike
 
     seen = sittings_seen(calendar)
     assert [start for start, _ in seen] == expected_starts()
     # wall time kept across both changes, the moved ones at their own offsets and lengths
-    by_day = {start.date().isoformat(): (start.astimezone(UTC).hour, end - start) for start, end in seen}
+    by_day = {
+        start.date().isoformat(): (start.astimezone(UTC).hour, end - start) for start, end in seen
+    }
     assert by_day["2025-03-10"] == (9, timedelta(hours=1))
     assert by_day["2025-04-01"] == (13, timedelta(minutes=90))
     assert by_day["2025-04-07"] == (8, timedelta(hours=1))

@@ -27,7 +27,9 @@ def test_dot_stuffing_equals_smtplibs(pieces: list[bytes]) -> None:
 
 
 def test_lines_starting_with_a_dot_arrive_as_written(smtp_server: SmtpServer) -> None:
-    transport = SmtpTransport(SmtpConfig(port=smtp_server.port, timeout=5.0), "bridge@pbx.example.com")
+    transport = SmtpTransport(
+        SmtpConfig(port=smtp_server.port, timeout=5.0), "bridge@pbx.example.com"
+    )
     with transport.session() as session:
         session.send("one@example.com", "k1", DOTTED)
     received = smtp_server.handler.messages[0].data
@@ -37,7 +39,9 @@ def test_lines_starting_with_a_dot_arrive_as_written(smtp_server: SmtpServer) ->
 def test_a_session_ends_its_message_only_once_the_one_before_was_marked(
     smtp_server: SmtpServer,
 ) -> None:
-    transport = SmtpTransport(SmtpConfig(port=smtp_server.port, timeout=5.0), "bridge@pbx.example.com")
+    transport = SmtpTransport(
+        SmtpConfig(port=smtp_server.port, timeout=5.0), "bridge@pbx.example.com"
+    )
 
     def other() -> None:
         with transport.session() as second:
@@ -53,4 +57,7 @@ def test_a_session_ends_its_message_only_once_the_one_before_was_marked(
         assert len(smtp_server.handler.messages) == 1
     waiting.join(timeout=10)
     assert waiting.successful()
-    assert [m.recipients for m in smtp_server.handler.messages] == [["one@example.com"], ["two@example.com"]]
+    assert [m.recipients for m in smtp_server.handler.messages] == [
+        ["one@example.com"],
+        ["two@example.com"],
+    ]

@@ -11,7 +11,7 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 
 from fs_conf.mail.compose import build_mails
-from fs_conf.mail.outbox import deliver_due
+from fs_conf.mail.delivery import deliver_due
 from fs_conf.mail.transport import transport_from_config
 from fs_conf.store import OutboxStatus, open_store
 

@@ -61,12 +61,18 @@ def test_rejected_recipient_fails_only_that_one(smtp_server: SmtpServer) -> None
             session.send("jürgen@example.com", "k5", MESSAGE)
         session.send("two@example.com", "k4", MESSAGE)
     assert not permanent.value.session_lost and not temporary.value.session_lost
-    assert [m.recipients for m in smtp_server.handler.messages] == [["one@example.com"], ["two@example.com"]]
+    assert [m.recipients for m in smtp_server.handler.messages] == [
+        ["one@example.com"],
+        ["two@example.com"],
+    ]
 
 
 def test_server_down_is_temporary() -> None:
     transport = SmtpTransport(smtp(free_port()), "bridge@pbx.example.com")
-    with transport.session() as session, pytest.raises(TemporaryFailure, match="cannot reach") as caught:
+    with (
+        transport.session() as session,
+        pytest.raises(TemporaryFailure, match="cannot reach") as caught,
+    ):
         session.send("one@example.com", "k1", MESSAGE)
     assert caught.value.session_lost
 
@@ -86,10 +92,14 @@ def test_starttls_with_login(tls_files: TlsFiles) -> None:
     controller.start()
     try:
         good = smtp(port, security="starttls", user="bridge", password="s3cret")
-        with SmtpTransport(good, "bridge@pbx.example.com", tls_files.client_context()).session() as s:
+        with SmtpTransport(
+            good, "bridge@pbx.example.com", tls_files.client_context()
+        ).session() as s:
             s.send("one@example.com", "k1", MESSAGE)
         bad = smtp(port, security="starttls", user="bridge", password="wrong")
-        with SmtpTransport(bad, "bridge@pbx.example.com", tls_files.client_context()).session() as s:
+        with SmtpTransport(
+            bad, "bridge@pbx.example.com", tls_files.client_context()
+        ).session() as s:
             with pytest.raises(TemporaryFailure, match="login as 'bridge'") as caught:
                 s.send("two@example.com", "k2", MESSAGE)
         assert "wrong" not in str(caught.value)
@@ -149,7 +159,9 @@ def test_implicit_tls(tls_files: TlsFiles) -> None:
     controller.start()
     try:
         config = smtp(port, security="tls")
-        with SmtpTransport(config, "bridge@pbx.example.com", tls_files.client_context()).session() as s:
+        with SmtpTransport(
+            config, "bridge@pbx.example.com", tls_files.client_context()
+        ).session() as s:
             s.send("one@example.com", "k1", MESSAGE)
     finally:
         controller.stop()

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from fs_conf.clock import SettableClock
 from fs_conf.config import Config, MailConfig, SchedulerConfig
 from fs_conf.model import Conference, Participant, Role
 from fs_conf.store import Store, open_store
@@ -19,26 +20,6 @@ from tests.mail.conftest import smtp_server  # noqa: F401 (a fixture these tests
 BERLIN = ZoneInfo("Europe/Berlin")
 START = datetime(2030, 3, 4, 10, 0, tzinfo=BERLIN)
 """A Monday; the default conference starts then and lasts an hour."""
-
-
-class SetClock:
-    """A clock the test sets and moves."""
-
-    __test__ = False
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-    def at(self, moment: datetime) -> datetime:
-        self.now = moment
-        return moment
 
 
 def make_config(tmp_path: Path, **scheduler: Any) -> Config:
@@ -92,12 +73,12 @@ def with_ids(stored: Conference, conference_id: int = 1) -> Conference:
 
 
 @pytest.fixture
-def clock() -> SetClock:
-    return SetClock(START - timedelta(days=1))
+def clock() -> SettableClock:
+    return SettableClock(START - timedelta(days=1))
 
 
 @pytest.fixture
-def store(tmp_path: Path, clock: SetClock) -> Iterator[Store]:
+def store(tmp_path: Path, clock: SettableClock) -> Iterator[Store]:
     opened = open_store(tmp_path / "fs_conf.sqlite3", clock=clock)
     yield opened
     opened.close()

@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from fs_conf.clock import SettableClock
 from fs_conf.config import (
     Config,
     EslConfig,
@@ -28,7 +29,7 @@ from fs_conf.config import (
     SocketConfig,
 )
 from fs_conf.esl import InboundESL
-from fs_conf.ivr.rooms import room_name
+from fs_conf.ivr.room_names import room_name
 from fs_conf.ivr.server import IvrServer
 from fs_conf.mail.transport import transport_from_config
 from fs_conf.model import Conference, Participant, Role
@@ -37,7 +38,7 @@ from fs_conf.sim import Call, SimConfig, Simulator
 from fs_conf.store import Store, open_store
 from tests.ivr.conftest import SHIPPED_CONFERENCE, TIME_SCALE, write_dialplan
 
-from .conftest import START, SetClock
+from .conftest import START
 
 GUEST_PIN = "323456789"
 MODERATOR_PIN = "4234567890"
@@ -75,7 +76,7 @@ class Rig:
     scheduler: Scheduler
     ivr_store: Store
     store: Store
-    clock: SetClock
+    clock: SettableClock
     config: Config
 
     def conference(self, **fields: Any) -> Conference:
@@ -153,7 +154,7 @@ def build_rig(
         config = dataclasses.replace(
             config, scheduler=dataclasses.replace(config.scheduler, **scheduler)
         )
-    clock = SetClock(START - timedelta(hours=1))
+    clock = SettableClock(START - timedelta(hours=1))
     ivr_store = open_store(config.database, clock=clock)
     server = IvrServer(config, ivr_store, InboundESL, clock)
     server.start()
@@ -163,6 +164,12 @@ def build_rig(
     store = open_store(config.database, clock=clock)
     transport = transport_from_config(config.mail)
     scheduler_ = Scheduler(
-        config, store, server.inbound, transport, clock, rooms=server.rooms, ivr_address=server.address
+        config,
+        store,
+        server.inbound,
+        transport,
+        clock,
+        rooms=server.rooms,
+        ivr_address=server.address,
     )
     return Rig(sim, server, scheduler_, ivr_store, store, clock, config)

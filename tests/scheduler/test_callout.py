@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from fs_conf.clock import SettableClock
 from fs_conf.config import Config
 from fs_conf.ivr.callout import (
     CalloutClaim,
@@ -21,10 +22,10 @@ from fs_conf.ivr.callout import (
     token_hash,
 )
 from fs_conf.model import Conference, ParticipantStatus, Role
-from fs_conf.schedule import next_occurrence
 from fs_conf.store import Store
+from fs_conf.timetable import next_occurrence
 
-from .conftest import START, SetClock, conference, make_config
+from .conftest import START, conference, make_config
 
 IVR = ("127.0.0.1", 8084)
 
@@ -61,7 +62,7 @@ def stored(store: Store) -> Conference:
 
 
 def test_the_originate_command_keeps_the_socket_application_in_one_piece(
-    tmp_path: Path, store: Store, clock: SetClock
+    tmp_path: Path, store: Store, clock: SettableClock
 ) -> None:
     config = make_config(tmp_path, callout_answer_seconds=25)
     conf = stored(store)
@@ -90,7 +91,7 @@ def test_the_originate_command_keeps_the_socket_application_in_one_piece(
 
 
 def test_every_call_out_gets_its_own_uuid_and_token(
-    tmp_path: Path, store: Store, clock: SetClock
+    tmp_path: Path, store: Store, clock: SettableClock
 ) -> None:
     conf = stored(store)
     occurrence = next_occurrence(conf, clock())
@@ -116,7 +117,7 @@ def with_tts(config: Config, engine: str = "flite", voice: str = "kal") -> Confi
 
 
 def test_with_text_to_speech_the_originate_names_engine_and_voice(
-    tmp_path: Path, store: Store, clock: SetClock
+    tmp_path: Path, store: Store, clock: SettableClock
 ) -> None:
     conf = stored(store)
     occurrence = next_occurrence(conf, clock())
@@ -178,7 +179,7 @@ def test_only_an_outbound_channel_can_claim_to_be_a_call_out() -> None:
 class Placed:
     """A call-out as the scheduler stores it before dialing."""
 
-    def __init__(self, config: Config, store: Store, clock: SetClock) -> None:
+    def __init__(self, config: Config, store: Store, clock: SettableClock) -> None:
         self.conference = stored(store)
         self.participant = self.conference.participants[2]
         occurrence = next_occurrence(self.conference, clock())
@@ -199,7 +200,7 @@ class Placed:
 
 
 def test_a_placed_call_out_admits_its_callee_once_with_their_role(
-    tmp_path: Path, store: Store, clock: SetClock
+    tmp_path: Path, store: Store, clock: SettableClock
 ) -> None:
     placed = Placed(make_config(tmp_path), store, clock)
     clock.at(START + timedelta(seconds=20))
@@ -211,7 +212,7 @@ def test_a_placed_call_out_admits_its_callee_once_with_their_role(
 
 
 def test_a_forged_or_mismatched_claim_is_refused(
-    tmp_path: Path, store: Store, clock: SetClock
+    tmp_path: Path, store: Store, clock: SettableClock
 ) -> None:
     placed = Placed(make_config(tmp_path), store, clock)
     clock.at(START + timedelta(seconds=20))
@@ -224,7 +225,7 @@ def test_a_forged_or_mismatched_claim_is_refused(
 
 
 def test_a_call_out_answered_after_its_sitting_is_refused(
-    tmp_path: Path, store: Store, clock: SetClock
+    tmp_path: Path, store: Store, clock: SettableClock
 ) -> None:
     placed = Placed(make_config(tmp_path), store, clock)
     clock.at(START + timedelta(hours=1, seconds=1))
@@ -232,7 +233,7 @@ def test_a_call_out_answered_after_its_sitting_is_refused(
 
 
 def test_a_call_out_into_a_sitting_a_moderator_ended_is_refused(
-    tmp_path: Path, store: Store, clock: SetClock
+    tmp_path: Path, store: Store, clock: SettableClock
 ) -> None:
     placed = Placed(make_config(tmp_path), store, clock)
     clock.at(START + timedelta(minutes=1))

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from fs_conf.cli import main
+from fs_conf.cli.main import main
 from fs_conf.config import SmtpConfig, load_config
-from fs_conf.mail.outbox import deliver_due
+from fs_conf.mail.delivery import deliver_due
 from fs_conf.mail.transport import FolderTransport, transport_from_config
 from fs_conf.store import open_store
 from tests.mail.conftest import RecordingHandler, free_port

@@ -19,6 +19,7 @@ from typing import Any
 import gevent
 import pytest
 
+from fs_conf.clock import SettableClock
 from fs_conf.config import Config, MailConfig, SmtpConfig
 from fs_conf.esl import InboundESL
 from fs_conf.mail import compose
@@ -30,7 +31,7 @@ from fs_conf.store import OutboxStatus, OutgoingMail, Store, open_store
 from tests.ivr.conftest import wait_until
 from tests.mail.conftest import SmtpServer
 
-from .conftest import SetClock, conference
+from .conftest import conference
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -69,14 +70,20 @@ class ServerCountAtRender:
     server: SmtpServer
     counts: list[int] = dataclasses.field(default_factory=list)
 
-    def __call__(self, func: Callable[..., Any], args: tuple = (), kwargs: dict | None = None) -> Any:
+    def __call__(
+        self, func: Callable[..., Any], args: tuple = (), kwargs: dict | None = None
+    ) -> Any:
         if func is build_mails:
             self.counts.append(self.server.count())
         return func(*args, **(kwargs or {}))
 
 
 def test_mails_go_out_while_the_next_conferences_are_still_rendered(
-    tmp_path: Path, smtp_server: SmtpServer, offline_esl: InboundESL, store: Store, clock: SetClock
+    tmp_path: Path,
+    smtp_server: SmtpServer,
+    offline_esl: InboundESL,
+    store: Store,
+    clock: SettableClock,
 ) -> None:
     config = smtp_config(tmp_path, smtp_server.port)
     add_conferences(store, count=4, people=3)
@@ -95,7 +102,7 @@ def test_other_greenlets_run_between_every_two_recipients_even_when_never_idle(
     smtp_server: SmtpServer,
     offline_esl: InboundESL,
     store: Store,
-    clock: SetClock,
+    clock: SettableClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     config = smtp_config(tmp_path, smtp_server.port)
@@ -131,7 +138,11 @@ def test_other_greenlets_run_between_every_two_recipients_even_when_never_idle(
 
 
 def test_a_backlog_goes_out_one_batch_per_turn_and_the_loop_does_not_sleep_meanwhile(
-    tmp_path: Path, smtp_server: SmtpServer, offline_esl: InboundESL, store: Store, clock: SetClock
+    tmp_path: Path,
+    smtp_server: SmtpServer,
+    offline_esl: InboundESL,
+    store: Store,
+    clock: SettableClock,
 ) -> None:
     config = smtp_config(tmp_path, smtp_server.port)
     mails = [
@@ -194,7 +205,9 @@ def test_two_sessions_deliver_side_by_side_and_one_mail_at_most_is_unmarked(
     with open_store(database) as store:
         start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
         for number in range(10):
-            store.add_conference(dataclasses.replace(conference(), uid=f"c{number}@test", start=start))
+            store.add_conference(
+                dataclasses.replace(conference(), uid=f"c{number}@test", start=start)
+            )
     marks = MarkedWhenEnded(database)
     smtp_server.handler.on_data = marks
     child = subprocess.Popen(
@@ -215,4 +228,6 @@ def test_two_sessions_deliver_side_by_side_and_one_mail_at_most_is_unmarked(
     sessions = [m.session for m in smtp_server.handler.messages]
     assert len(set(sessions)) >= 2
     # side by side: the messages of a batch alternate between the sessions
-    assert sum(1 for a, b in zip(sessions, sessions[1:], strict=False) if a != b) > len(set(sessions))
+    assert sum(1 for a, b in zip(sessions, sessions[1:], strict=False) if a != b) > len(
+        set(sessions)
+    )

@@ -14,6 +14,7 @@ from typing import Any
 import gevent.event
 import pytest
 
+from fs_conf.clock import SettableClock
 from fs_conf.conferences import ConferenceChanges, update_conference
 from fs_conf.config import Config
 from fs_conf.esl import InboundESL
@@ -22,7 +23,7 @@ from fs_conf.scheduler import Scheduler
 from fs_conf.scheduler.run import RETRY_SECONDS
 from fs_conf.store import OutboxStatus, Store, open_store
 
-from .conftest import START, SetClock, conference, make_config
+from .conftest import START, conference, make_config
 
 
 @dataclass
@@ -30,7 +31,7 @@ class FakeSleep:
     """Stands in for the loop's sleep: notes how long it was asked to sleep and what had been
     queued by then, moves the clock on by that long, and stops the scheduler at `until`."""
 
-    clock: SetClock
+    clock: SettableClock
     store: Store
     until: datetime
     scheduler: Scheduler | None = None
@@ -61,13 +62,13 @@ def offline_esl() -> Iterator[InboundESL]:
 
 
 def scheduler_for(
-    config: Config, store: Store, esl: InboundESL, clock: SetClock, **options: Any
+    config: Config, store: Store, esl: InboundESL, clock: SettableClock, **options: Any
 ) -> Scheduler:
     return Scheduler(config, store, esl, FolderTransport(config.mail.folder), clock, **options)
 
 
 def test_the_loop_sleeps_until_the_reminder_is_due_and_sends_it_then(
-    config: Config, store: Store, offline_esl: InboundESL, clock: SetClock
+    config: Config, store: Store, offline_esl: InboundESL, clock: SettableClock
 ) -> None:
     store.add_conference(conference())
     clock.at(START - timedelta(minutes=40))
@@ -91,7 +92,7 @@ def test_the_loop_sleeps_until_the_reminder_is_due_and_sends_it_then(
 
 
 def test_with_nothing_due_soon_the_loop_sleeps_the_safety_interval_not_a_poll(
-    tmp_path: Path, store: Store, offline_esl: InboundESL, clock: SetClock
+    tmp_path: Path, store: Store, offline_esl: InboundESL, clock: SettableClock
 ) -> None:
     config = make_config(tmp_path)
     config = dataclasses.replace(
@@ -108,7 +109,7 @@ def test_with_nothing_due_soon_the_loop_sleeps_the_safety_interval_not_a_poll(
 
 
 def test_the_plan_is_made_again_only_when_another_connection_changed_data(
-    config: Config, store: Store, offline_esl: InboundESL, clock: SetClock
+    config: Config, store: Store, offline_esl: InboundESL, clock: SettableClock
 ) -> None:
     created = store.add_conference(conference())
     assert created.id is not None
@@ -134,7 +135,7 @@ def test_the_plan_is_made_again_only_when_another_connection_changed_data(
 
 
 def test_wake_makes_the_next_turn_plan_again(
-    config: Config, store: Store, offline_esl: InboundESL, clock: SetClock
+    config: Config, store: Store, offline_esl: InboundESL, clock: SettableClock
 ) -> None:
     clock.at(START - timedelta(hours=5))
     scheduler = scheduler_for(config, store, offline_esl, clock)
@@ -149,7 +150,7 @@ def test_wake_makes_the_next_turn_plan_again(
 
 
 def test_room_tasks_wait_for_freeswitch_and_back_off(
-    config: Config, store: Store, offline_esl: InboundESL, clock: SetClock
+    config: Config, store: Store, offline_esl: InboundESL, clock: SettableClock
 ) -> None:
     store.add_conference(conference())
     clock.at(START - timedelta(hours=2))

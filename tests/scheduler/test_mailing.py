@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from fs_conf.clock import SettableClock
 from fs_conf.conferences import (
     ConferenceChanges,
     ConferenceRequest,
@@ -22,12 +23,12 @@ from fs_conf.config import Config
 from fs_conf.errors import ValidationError
 from fs_conf.mail.compose import build_mails
 from fs_conf.model import Conference, ConferenceStatus
-from fs_conf.schedule import next_occurrence
 from fs_conf.scheduler import Mailer, plan_mailing
 from fs_conf.scheduler.plan import Task, TaskKind
 from fs_conf.store import Mailing, OutboxEntry, Recipient, Store, open_store
+from fs_conf.timetable import next_occurrence
 
-from .conftest import START, SetClock, conference, make_config, with_ids
+from .conftest import START, conference, make_config, with_ids
 
 SPECS = [
     "Mia Moderator <mia@example.org>;phone=1001;moderator",
@@ -136,7 +137,7 @@ def config(tmp_path: Path) -> Config:
 
 
 def test_a_first_mailing_queues_invitations_and_marks_the_conference_mailed(
-    store: Store, config: Config, clock: SetClock
+    store: Store, config: Config, clock: SettableClock
 ) -> None:
     conf = create(store, config, clock())
     assert Mailer(config, store).mail_changes(conf, None, clock())
@@ -156,7 +157,7 @@ def test_a_first_mailing_queues_invitations_and_marks_the_conference_mailed(
 
 
 def test_an_update_after_the_invitations_goes_to_everyone_with_the_new_sequence(
-    store: Store, config: Config, clock: SetClock
+    store: Store, config: Config, clock: SettableClock
 ) -> None:
     mailer = Mailer(config, store)
     conf = create(store, config, clock())
@@ -179,7 +180,7 @@ def test_an_update_after_the_invitations_goes_to_everyone_with_the_new_sequence(
 
 
 def test_a_removed_participant_gets_a_cancellation_that_carries_no_pin(
-    store: Store, config: Config, clock: SetClock
+    store: Store, config: Config, clock: SettableClock
 ) -> None:
     mailer = Mailer(config, store)
     conf = create(store, config, clock(), description="Dial <number>, PIN <pin>")
@@ -204,7 +205,7 @@ def test_a_removed_participant_gets_a_cancellation_that_carries_no_pin(
 
 
 def test_cancelling_sends_cancellations_to_everyone_invited(
-    store: Store, config: Config, clock: SetClock
+    store: Store, config: Config, clock: SettableClock
 ) -> None:
     mailer = Mailer(config, store)
     conf = create(store, config, clock())
@@ -221,7 +222,7 @@ def test_cancelling_sends_cancellations_to_everyone_invited(
 
 
 def test_a_change_while_rendering_writes_nothing_and_asks_to_plan_again(
-    tmp_path: Path, store: Store, config: Config, clock: SetClock
+    tmp_path: Path, store: Store, config: Config, clock: SettableClock
 ) -> None:
     conf = create(store, config, clock())
     other = open_store(config.database, clock=clock)  # the CLI, in another process
@@ -241,7 +242,7 @@ def test_a_change_while_rendering_writes_nothing_and_asks_to_plan_again(
 
 
 def test_resend_raises_the_sequence_and_invites_everyone_again(
-    store: Store, config: Config, clock: SetClock
+    store: Store, config: Config, clock: SettableClock
 ) -> None:
     mailer = Mailer(config, store)
     conf = create(store, config, clock())
@@ -257,7 +258,7 @@ def test_resend_raises_the_sequence_and_invites_everyone_again(
 
 
 def test_resend_refuses_a_cancelled_or_finished_conference(
-    store: Store, config: Config, clock: SetClock
+    store: Store, config: Config, clock: SettableClock
 ) -> None:
     mailer = Mailer(config, store)
     conf = create(store, config, clock())
@@ -270,7 +271,7 @@ def test_resend_refuses_a_cancelled_or_finished_conference(
 
 
 def test_a_reminder_is_queued_with_its_task_mark(
-    store: Store, config: Config, clock: SetClock
+    store: Store, config: Config, clock: SettableClock
 ) -> None:
     conf = create(store, config, clock())
     occurrence = next_occurrence(conf, clock())
@@ -282,7 +283,7 @@ def test_a_reminder_is_queued_with_its_task_mark(
 
 
 def test_queueing_the_same_mail_again_adds_nothing(
-    store: Store, config: Config, clock: SetClock
+    store: Store, config: Config, clock: SettableClock
 ) -> None:
     conf = create(store, config, clock())
     mails = build_mails(conf, "invitation", config, clock())

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from fs_conf.cli import main
+from fs_conf.cli.main import main
+from fs_conf.clock import SettableClock
 from fs_conf.config import Config
 from fs_conf.esl import InboundESL
 from fs_conf.mail.compose import build_mails
@@ -23,7 +24,7 @@ from fs_conf.scheduler import Scheduler
 from fs_conf.scheduler.rerender import rerender_failed
 from fs_conf.store import OutboxStatus, Store
 
-from .conftest import START, SetClock, conference, make_config
+from .conftest import START, conference, make_config
 
 BROKEN = "Hello {{ participant.name }},\n{{ conference.titel }}\n"
 
@@ -34,7 +35,9 @@ class Renders:
 
     calls: int = 0
 
-    def __call__(self, func: Callable[..., Any], args: tuple = (), kwargs: dict | None = None) -> Any:
+    def __call__(
+        self, func: Callable[..., Any], args: tuple = (), kwargs: dict | None = None
+    ) -> Any:
         if func is build_mails:
             self.calls += 1
         return func(*args, **(kwargs or {}))
@@ -76,7 +79,7 @@ Cli = Callable[..., tuple[int, str, str]]
 
 @pytest.fixture
 def new_scheduler(
-    config: Config, store: Store, offline_esl: InboundESL, clock: SetClock
+    config: Config, store: Store, offline_esl: InboundESL, clock: SettableClock
 ) -> NewScheduler:
     """A scheduler without FreeSWITCH that mails to the folder, counting renders."""
 
@@ -113,7 +116,7 @@ def test_a_broken_template_fails_each_mail_with_file_and_line_and_is_not_retried
     config: Config,
     templates: Path,
     store: Store,
-    clock: SetClock,
+    clock: SettableClock,
     new_scheduler: NewScheduler,
     fs_conf: Cli,
 ) -> None:
@@ -132,7 +135,9 @@ def test_a_broken_template_fails_each_mail_with_file_and_line_and_is_not_retried
         ("invitation", OutboxStatus.FAILED, b"")
     ] * 3
     assert all(e.last_error.startswith(where) and "titel" in e.last_error for e in entries)
-    assert {e.key for e in entries} == {f"{conf.id}/{p.email}/invitation/0" for p in conf.participants}
+    assert {e.key for e in entries} == {
+        f"{conf.id}/{p.email}/invitation/0" for p in conf.participants
+    }
     assert delivered(config) == []  # nothing half-sent
     assert not store.get_conference(conf.id).mailed  # no PIN went out
 
@@ -193,9 +198,10 @@ def test_after_a_retry_a_change_is_mailed_as_an_update(
     assert store.get_conference(conf.id).mailed  # the invitations are on their way
     assert fs_conf("conference", "update", str(conf.id), "--title", "New")[0] == 0
     scheduler.tick()
-    assert sorted((e.kind, e.sequence, e.status.value) for e in store.outbox_list()) == [
-        ("invitation", 0, "sent")
-    ] * 3 + [("update", 1, "sent")] * 3
+    assert (
+        sorted((e.kind, e.sequence, e.status.value) for e in store.outbox_list())
+        == [("invitation", 0, "sent")] * 3 + [("update", 1, "sent")] * 3
+    )
 
 
 def test_outbox_retry_renders_exactly_the_failed_mails_again(
@@ -256,7 +262,9 @@ def test_a_failed_cancellation_is_sent_by_retry_and_a_stale_one_is_left(
     scheduler.tick()
     cancellations = [e for e in store.outbox_list() if e.kind == "cancellation"]
     assert [e.status for e in cancellations] == [OutboxStatus.SENT] * 3
-    assert all(b"METHOD:CANCEL" in e.message and b"223456789" not in e.message for e in cancellations)
+    assert all(
+        b"METHOD:CANCEL" in e.message and b"223456789" not in e.message for e in cancellations
+    )
 
 
 def test_retry_leaves_mails_a_later_sequence_replaced(
@@ -282,7 +290,7 @@ def test_retry_leaves_mails_a_later_sequence_replaced(
 
 
 def test_a_failed_reminder_is_sent_by_retry_only_before_its_sitting(
-    config: Config, templates: Path, store: Store, clock: SetClock, new_scheduler: NewScheduler
+    config: Config, templates: Path, store: Store, clock: SettableClock, new_scheduler: NewScheduler
 ) -> None:
     (templates / "reminder.txt").write_text("{{ nope }}\n", encoding="utf-8")
     stored(store)

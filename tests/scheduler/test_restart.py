@@ -6,7 +6,7 @@ server in this process, killing the scheduler process several times: first while
 then while it delivers, then anywhere. Every queued mail is queued once (outbox keys,
 queued with the mailing mark) and arrives. A mail arrives twice only when a kill fell in
 the one window that cannot be closed, between the server's 250 and the local commit of
-`sent` (fs_conf.mail.outbox), and then as the same bytes with the same Message-ID. The
+`sent` (fs_conf.mail.delivery), and then as the same bytes with the same Message-ID. The
 accounting is exact: per kill, at most one mail the server took is left unmarked, and each
 mail's copies are one plus the kills that left it so. Half the trials hold that window open
 (the process waits after each 250) so that kills land in it and the duplicates are seen.

@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 
 from fs_conf.config import MailConfig, SmtpConfig
 from fs_conf.ivr import callout
-from fs_conf.mail.outbox import deliver_due
+from fs_conf.mail.delivery import deliver_due
 from fs_conf.mail.transport import SmtpTransport
 from fs_conf.scheduler.plan import ATTENDANCE_SETTLE
 from fs_conf.store import OutboxStatus, OutgoingMail
@@ -93,7 +93,9 @@ def test_no_log_line_holds_a_pin_a_password_or_a_token(
     # A login the server refuses: its reason is logged, the password is not.
     port = rig.config.mail.smtp.port
     wrong = SmtpConfig(host="127.0.0.1", port=port, user="bridge", password=f"not-{PASSWORD}")
-    rig.store.outbox_add([OutgoingMail(None, "ann@example.org", "test", 0, b"Subject: x\r\n\r\nx\r\n")])
+    rig.store.outbox_add(
+        [OutgoingMail(None, "ann@example.org", "test", 0, b"Subject: x\r\n\r\nx\r\n")]
+    )
     transport = SmtpTransport(wrong, "bridge@pbx.example.com")
     assert deliver_due(rig.store, transport, rig.clock(), rig.config).retried == 1
 
@@ -111,4 +113,3 @@ def test_no_log_line_holds_a_pin_a_password_or_a_token(
             text += logging.Formatter().formatException(record.exc_info)
         leaked = [secret for secret in secrets if secret in text]
         assert not leaked, f"{record.name}: {text}"
-

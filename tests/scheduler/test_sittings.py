@@ -15,6 +15,7 @@ from pathlib import Path
 import icalendar
 import pytest
 
+from fs_conf.clock import SettableClock
 from fs_conf.conferences import (
     ConferenceChanges,
     ConferenceRequest,
@@ -32,7 +33,7 @@ from fs_conf.scheduler.rerender import rerender_failed
 from fs_conf.store import Mailing, OutboxEntry, Recipient, Store
 from tests.ivr.conftest import wait_until
 
-from .conftest import BERLIN, START, SetClock, conference, make_config, with_ids
+from .conftest import BERLIN, START, conference, make_config, with_ids
 from .rig import Rig, build_rig
 
 WEEKLY = "FREQ=WEEKLY;BYDAY=MO"
@@ -64,7 +65,9 @@ def held(conf: Conference, sequence: int) -> Mailing:
 # --- planning (pure) ------------------------------------------------------------------------
 
 
-def test_a_moved_sitting_is_run_at_its_new_time_and_a_cancelled_one_not_at_all(tmp_path: Path) -> None:
+def test_a_moved_sitting_is_run_at_its_new_time_and_a_cancelled_one_not_at_all(
+    tmp_path: Path,
+) -> None:
     conf = moved_and_cancelled()
     markers = Markers(mailings={1: held(conf, 2)})
     config = make_config(tmp_path)
@@ -81,18 +84,29 @@ def test_a_moved_sitting_is_run_at_its_new_time_and_a_cancelled_one_not_at_all(t
     starts = {t.occurrence.start for t in later if t.occurrence}
     assert starts == {START + timedelta(weeks=3)}
     # the report of the moved sitting follows its own end
-    ended = Markers(done=frozenset({(1, MOVED_TO.astimezone(UTC), "end")}), mailings={1: held(conf, 2)})
+    ended = Markers(
+        done=frozenset({(1, MOVED_TO.astimezone(UTC), "end")}), mailings={1: held(conf, 2)}
+    )
     report = plan([conf], ended, moved_end, config)
-    assert [(t.kind, t.due) for t in report] == [(TaskKind.ATTENDANCE, moved_end + ATTENDANCE_SETTLE)]
+    assert [(t.kind, t.due) for t in report] == [
+        (TaskKind.ATTENDANCE, moved_end + ATTENDANCE_SETTLE)
+    ]
 
 
 def test_only_the_changed_sittings_are_announced_while_the_series_stayed() -> None:
     conf = moved_and_cancelled()
     # mailed up to SEQUENCE 0: both changes are news; up to 1: only the cancellation
-    assert [o.original_start for o in plan_mailing(conf, held(conf, 0), START).sittings] == [NEXT, THIRD]
+    assert [o.original_start for o in plan_mailing(conf, held(conf, 0), START).sittings] == [
+        NEXT,
+        THIRD,
+    ]
     after_one = plan_mailing(conf, held(conf, 1), START)
     assert [o.original_start for o in after_one.sittings] == [THIRD]
-    assert [p.email for p in after_one.update] == ["mia@example.org", "paul@example.org", "petra@example.org"]
+    assert [p.email for p in after_one.update] == [
+        "mia@example.org",
+        "paul@example.org",
+        "petra@example.org",
+    ]
     # the series changed too (SEQUENCE 2): one update of the series carries everything
     series = dataclasses.replace(conf, series_sequence=2)
     assert plan_mailing(series, held(series, 1), START).sittings == ()
@@ -117,12 +131,16 @@ def weekly(store: Store, config: Config, now: datetime) -> Conference:
     return create_conference(store, config, request, now)
 
 
-def sitting_change(store: Store, config: Config, conf: Conference, changes: SittingChanges, now: datetime) -> None:
+def sitting_change(
+    store: Store, config: Config, conf: Conference, changes: SittingChanges, now: datetime
+) -> None:
     change_sitting(store, config, conf.id, check_sitting_changes(changes, now), now)
 
 
 def mail_now(store: Store, config: Config, conf: Conference, now: datetime) -> None:
-    assert Mailer(config, store).mail_changes(store.get_conference(conf.id), store.mailing(conf.id), now)
+    assert Mailer(config, store).mail_changes(
+        store.get_conference(conf.id), store.mailing(conf.id), now
+    )
 
 
 def calendar_of(entry: OutboxEntry) -> tuple[str, list[icalendar.Event]]:
@@ -136,7 +154,9 @@ def decoded(entry: OutboxEntry) -> str:
     """Every text part of the mail, transfer encodings undone."""
     message = message_from_bytes(entry.message, policy=policy.default)
     return "\n".join(
-        part.get_payload(decode=True).decode() for part in message.walk() if part.get_content_maintype() == "text"
+        part.get_payload(decode=True).decode()
+        for part in message.walk()
+        if part.get_content_maintype() == "text"
     )
 
 
@@ -145,7 +165,7 @@ def new_entries(store: Store, seen: int) -> list[OutboxEntry]:
 
 
 def test_each_change_of_a_sitting_is_mailed_about_that_sitting_alone(
-    store: Store, config: Config, clock: SetClock
+    store: Store, config: Config, clock: SettableClock
 ) -> None:
     conf = weekly(store, config, clock())
     mail_now(store, config, conf, clock())
@@ -160,13 +180,19 @@ def test_each_change_of_a_sitting_is_mailed_about_that_sitting_alone(
     ]  # fmt: skip
     method, [vevent] = calendar_of(cancels[1])
     assert method == "CANCEL"
-    assert (vevent["RECURRENCE-ID"].dt, vevent["STATUS"], vevent["SEQUENCE"]) == (THIRD, "CANCELLED", 1)
+    assert (vevent["RECURRENCE-ID"].dt, vevent["STATUS"], vevent["SEQUENCE"]) == (
+        THIRD,
+        "CANCELLED",
+        1,
+    )
     assert vevent["UID"] == conf.uid and vevent["RECURRENCE-ID"].params["TZID"] == "Europe/Berlin"
     stored = store.get_conference(conf.id)
     pins = [stored.guest_pin, stored.moderator_pin, *(p.pin for p in stored.participants)]
     assert not any(pin in decoded(cancels[0]) for pin in pins)  # cancellations carry no PIN
 
-    sitting_change(store, config, conf, SittingChanges(NEXT.isoformat(), start=MOVED_TO.isoformat()), clock())
+    sitting_change(
+        store, config, conf, SittingChanges(NEXT.isoformat(), start=MOVED_TO.isoformat()), clock()
+    )
     mail_now(store, config, conf, clock())
     updates = new_entries(store, invitations + 2)
     assert [(e.kind, e.sequence, e.occurrence) for e in updates] == [("update", 2, NEXT)] * 2
@@ -174,17 +200,23 @@ def test_each_change_of_a_sitting_is_mailed_about_that_sitting_alone(
     assert paul.pin in decoded(updates[1])  # an update tells the PIN, as the invitation did
     method, [vevent] = calendar_of(updates[1])
     assert method == "REQUEST"
-    assert (vevent["RECURRENCE-ID"].dt, vevent["DTSTART"].dt, vevent["SEQUENCE"]) == (NEXT, MOVED_TO, 2)
+    assert (vevent["RECURRENCE-ID"].dt, vevent["DTSTART"].dt, vevent["SEQUENCE"]) == (
+        NEXT,
+        MOVED_TO,
+        2,
+    )
     assert "RRULE" not in vevent
 
 
 def test_changes_made_while_the_scheduler_was_down_are_each_mailed(
-    store: Store, config: Config, clock: SetClock
+    store: Store, config: Config, clock: SettableClock
 ) -> None:
     conf = weekly(store, config, clock())
     mail_now(store, config, conf, clock())
     sitting_change(store, config, conf, SittingChanges(THIRD.isoformat(), cancel=True), clock())
-    sitting_change(store, config, conf, SittingChanges(NEXT.isoformat(), duration_minutes=90), clock())
+    sitting_change(
+        store, config, conf, SittingChanges(NEXT.isoformat(), duration_minutes=90), clock()
+    )
     mail_now(store, config, conf, clock())
     queued = [(e.kind, e.recipient, e.sequence, e.occurrence) for e in new_entries(store, 2)]
     assert sorted(queued) == sorted([
@@ -194,13 +226,19 @@ def test_changes_made_while_the_scheduler_was_down_are_each_mailed(
     assert len({e.key for e in store.outbox_list()}) == 6
 
 
-def test_later_series_mails_carry_every_changed_sitting(store: Store, config: Config, clock: SetClock) -> None:
+def test_later_series_mails_carry_every_changed_sitting(
+    store: Store, config: Config, clock: SettableClock
+) -> None:
     conf = weekly(store, config, clock())
     mail_now(store, config, conf, clock())
     sitting_change(store, config, conf, SittingChanges(THIRD.isoformat(), cancel=True), clock())
-    sitting_change(store, config, conf, SittingChanges(NEXT.isoformat(), start=MOVED_TO.isoformat()), clock())
+    sitting_change(
+        store, config, conf, SittingChanges(NEXT.isoformat(), start=MOVED_TO.isoformat()), clock()
+    )
     # a change to the whole series in the same mailing: one update of the series
-    update_conference(store, config, conf.id, ConferenceChanges(title="Weekly sync (room 2)"), clock())
+    update_conference(
+        store, config, conf.id, ConferenceChanges(title="Weekly sync (room 2)"), clock()
+    )
     mail_now(store, config, conf, clock())
     series = new_entries(store, 2)
     assert [(e.kind, e.occurrence) for e in series] == [("update", None)] * 2
@@ -212,11 +250,14 @@ def test_later_series_mails_carry_every_changed_sitting(store: Store, config: Co
     queued = Mailer(config, store).resend(conf.id, clock())
     assert queued == 2
     method, events = calendar_of(store.outbox_list()[-1])
-    assert method == "REQUEST" and [e.get("RECURRENCE-ID") is not None for e in events] == [False, True]
+    assert method == "REQUEST" and [e.get("RECURRENCE-ID") is not None for e in events] == [
+        False,
+        True,
+    ]
 
 
 def test_a_sitting_mail_rendered_again_after_a_template_fix_is_about_the_moved_time(
-    store: Store, tmp_path: Path, clock: SetClock
+    store: Store, tmp_path: Path, clock: SettableClock
 ) -> None:
     templates = tmp_path / "templates"
     templates.mkdir()
@@ -224,7 +265,9 @@ def test_a_sitting_mail_rendered_again_after_a_template_fix_is_about_the_moved_t
     conf = weekly(store, config, clock())
     mail_now(store, config, conf, clock())
     (templates / "update.txt").write_text("{{ conference.titel }}\n")
-    sitting_change(store, config, conf, SittingChanges(NEXT.isoformat(), start=MOVED_TO.isoformat()), clock())
+    sitting_change(
+        store, config, conf, SittingChanges(NEXT.isoformat(), start=MOVED_TO.isoformat()), clock()
+    )
     mail_now(store, config, conf, clock())
     assert [e.status.value for e in new_entries(store, 2)] == ["failed", "failed"]
     (templates / "update.txt").unlink()
@@ -283,6 +326,7 @@ def test_the_call_out_and_the_end_follow_the_moved_sitting(rig: Rig) -> None:
     petra = conf.participants[1]
     done = {(start, name) for _, start, name in rig.store.tasks_done(START)}
     assert {name for start, name in done if start == MOVED_TO.astimezone(UTC)} >= {
-        f"callout:{petra.id}", "end"
+        f"callout:{petra.id}",
+        "end",
     }
     assert all(start == MOVED_TO.astimezone(UTC) for start, _ in done)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fs_conf.ivr.prompts import Prompts
+from fs_conf.prompts import Prompts
 from fs_conf.scheduler.actions import number_files, warning_files
 
 

@@ -85,6 +85,55 @@ def test_serve_is_a_stand_in_freeswitch() -> None:
     assert f"Event Socket on 127.0.0.1:{port}" in out.decode()
 
 
+def test_serve_without_paths_runs_the_shipped_files() -> None:
+    """No --dialplan, no --conference-config: the shipped ones, so a moderator key in an
+    fs_conf room fires the event fs_conf's room controller listens for."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "fs_conf.sim",
+            "serve",
+            "--esl",
+            f"127.0.0.1:{port}",
+            "--time-scale",
+            "0.01",
+            "--phone",
+            "4711",
+        ],
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_port(port)
+        listener = EslTestClient.connect(("127.0.0.1", port))
+        listener.command("event plain CUSTOM conference::maintenance")
+        admin = EslTestClient.connect(("127.0.0.1", port))
+        reply = admin.api("originate sim/4711 &conference(trial@fs_conf+flags{moderator})")
+        assert reply.startswith("+OK ")
+        moderator = reply.split()[1]
+        listener.wait_event(lambda e: e.get("Action") == "add-member")
+        assert admin.api(f"uuid_recv_dtmf {moderator} *1").startswith("+OK")
+        key = listener.wait_event(lambda e: e.get("Action") == "dtmf")
+        assert key["DTMF-Key"] == "*1"
+        assert key["Conference-Profile-Name"] == "fs_conf"
+        listener.close()
+        admin.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err.decode()
+    shipped = ROOT / "freeswitch"
+    lines = out.decode().splitlines()
+    assert f"fs_conf.sim: dialplan {shipped / 'dialplan'}" in lines
+    assert (
+        f"fs_conf.sim: conference configuration {shipped / 'autoload_configs' / 'conference.conf.xml'}"
+        in lines
+    )
+
+
 def test_serve_reports_a_bad_dialplan(tmp_path: Path) -> None:
     broken = tmp_path / "broken.xml"
     broken.write_text("<include>")

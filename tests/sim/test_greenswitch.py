@@ -3,7 +3,7 @@
 greenswitch misparses the body of a text/disconnect-notice (it does not read it), so the
 outbound application here does not use `linger`: without linger the simulator sends the
 final notice and closes, and greenswitch only sees a closed socket. That limit is
-greenswitch's, documented in DESIGN.md, not the simulator's.
+greenswitch's, not the simulator's (README.md, "Why fs_conf has its own Event Socket library").
 """
 
 from __future__ import annotations

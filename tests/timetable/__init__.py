@@ -1,0 +1,1 @@
+"""Tests of fs_conf.timetable: validation, expansion across DST, join windows, the index."""
