@@ -25,6 +25,10 @@ from fs_conf.model import ROOM_OPTIONS, Count, RoomOptions
 from fs_conf.prompts import check_overrides
 
 SECRET_KEYS = frozenset({"password", "api_token"})
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+"""What no text in the configuration may hold (as fs_conf.participants.UNPRINTABLE, which
+sits above this module): control characters, line separators, lone surrogates. A line break
+in the ESL password would end the `auth` command and start another."""
 MIN_PIN_LENGTH = 4
 MAX_PIN_LENGTH = 20
 """The PIN lengths `pins.*_length` may have (fs_conf.pins explains the lower end)."""
@@ -193,18 +197,19 @@ def config_path_from_env(cli_value: str | None) -> str | None:
 
 
 def _read_yaml(path: Path) -> dict[str, object]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ValidationError(
-            str(path), str(path), f"cannot read config file: {exc.strerror}"
-        ) from exc
+    text = _read_text(path)
     try:
         data = yaml.safe_load(text)
+    except yaml.reader.ReaderError as exc:  # a control character: YAML gives no line for it
+        line = text.count("\n", 0, exc.position) + 1
+        character = chr(exc.character)  # its code, for text read from a str
+        raise ValidationError(f"{path}:{line}", character, f"not valid YAML: {exc.reason}") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise ValidationError(where, "", f"not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    except RecursionError as exc:
+        raise ValidationError(str(path), "", "nested too deeply (keys go 3 levels deep)") from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -212,6 +217,22 @@ def _read_yaml(path: Path) -> dict[str, object]:
             str(path), type(data).__name__, "the top level must be a mapping of keys"
         )
     return data
+
+
+def _read_text(path: Path) -> str:
+    """The file as UTF-8 text; an error names the line of the first byte that is not UTF-8."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ValidationError(
+            str(path), str(path), f"cannot read config file: {exc.strerror}"
+        ) from exc
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        bad = raw[exc.start : exc.end]
+        raise ValidationError(f"{path}:{line}", bad, "not UTF-8; save the file as UTF-8") from exc
 
 
 def _build(cls: type, data: object, path: str) -> typing.Any:
@@ -251,6 +272,9 @@ def _convert(hint: object, value: object, path: str) -> object:
             isinstance(k, str) and isinstance(v, str) for k, v in value.items()
         ):
             raise ValidationError(path, value, "must be a mapping of names to strings")
+        for key, text in value.items():
+            _check_text(f"{path}.{key}", key, key)
+            _check_text(f"{path}.{key}", text, text)
         return dict(value)
     if origin in (typing.Union, types.UnionType):
         raise TypeError(f"unsupported config type at {path}")
@@ -276,20 +300,32 @@ def _convert(hint: object, value: object, path: str) -> object:
     if hint is str:
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise ValidationError(path, shown, "must be text")
-        return str(value)
+        return _check_text(path, str(value), shown)
     raise TypeError(f"unsupported config type {hint!r} at {path}")
+
+
+def _check_text(path: str, text: str, shown: object) -> str:
+    if _UNPRINTABLE.search(text):
+        raise ValidationError(path, shown, "must be one line without control characters")
+    return text
 
 
 def _shown(key: object, value: object) -> object:
     return "***" if key in SECRET_KEYS else value
 
 
-_NUMBER = re.compile(r"^\+?[0-9]+$")
+_NUMBER = re.compile(r"\+?[0-9]+")
 _TTS_NAME = re.compile(r"[A-Za-z0-9_.-]*")
 
 
 def _check(config: Config) -> None:
     """Rules beyond types: ranges, choices, existing folders, number formats."""
+    if not config.database.strip() or config.database == ":memory:":
+        raise ValidationError(
+            "database",
+            config.database,
+            "must name a file (SQLite would keep this database in memory and lose it on exit)",
+        )
     for path, port in (
         ("freeswitch.esl.port", config.freeswitch.esl.port),
         ("freeswitch.socket.port", config.freeswitch.socket.port),
@@ -306,7 +342,7 @@ def _check(config: Config) -> None:
         ("numbers.internal", config.numbers.internal, True),
         ("numbers.external", config.numbers.external, False),
     ):
-        if (number or required) and not _NUMBER.match(number):
+        if (number or required) and not _NUMBER.fullmatch(number):
             raise ValidationError(path, number, "must be digits, optionally with a leading +")
     if "{number}" not in config.freeswitch.dial_string:
         raise ValidationError(

@@ -42,3 +42,20 @@ class UnavailableError(FsConfError):
     """A service fs_conf needs (FreeSWITCH's Event Socket, a mail server) cannot be reached."""
 
     exit_status = 1
+
+
+class DatabaseBusyError(FsConfError):
+    """Another program held the database's lock for longer than fs_conf waits for it.
+
+    The transaction that waited wrote nothing. Exit status 2, as for bad input: the same
+    command may be run again as it is once the other program let go
+    (docs/store.md#another-program-holds-the-lock).
+    """
+
+    def __init__(self, database: str, waited: float) -> None:
+        self.database = database
+        self.waited = waited
+        super().__init__(
+            f"database: busy (locked by another program for {waited:g} s); try again"
+            f" (got {database!r})"
+        )

@@ -1,5 +1,5 @@
-"""Participants as people type them: the SPEC syntax, phone numbers, e-mail addresses and the
-check for duplicates.
+"""Participants as people type them: the SPEC syntax, names, phone numbers, e-mail addresses
+and the check for duplicates, and what any typed text may hold (`check_text`).
 
 `parse_spec` reads `Name <email>;phone=NUMBER;moderator;call` and its shorter forms, with
 names and numbers from the phone book; `normalise_phone` keeps a leading `+` and the digits.
@@ -20,12 +20,44 @@ if TYPE_CHECKING:
     from fs_conf.phonebook import Entry, PhoneBook
 
 MAX_PHONE_DIGITS = 20
+MAX_NAME_LENGTH = 100
+MAX_EMAIL_LENGTH = 254
+"""RFC 5321's longest forward path, less its angle brackets."""
+UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+"""What no line of typed text may hold: C0 and C1 control characters, DEL, Unicode's line and
+paragraph separators, and lone surrogates (bytes that were not UTF-8)."""
 _SEPARATORS = re.compile(r"[\s\-./()\u00a0]")
 _PHONE = re.compile(r"\+?[0-9]+")
 _LOCAL_PART = re.compile(r"[\w!#$%&'*+/=?^`{|}~-]+(\.[\w!#$%&'*+/=?^`{|}~-]+)*")
 _DOMAIN = re.compile(r"[^\W_]([\w-]*[^\W_])?(\.[^\W_]([\w-]*[^\W_])?)+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _OPTIONS = ("phone", "moderator", "call")
+
+
+def check_text(
+    text: str, field: str, most: int, *, lines: bool = False, shown: object = None
+) -> str:
+    """`text` if it has at most `most` characters and nothing `UNPRINTABLE`, except line
+    breaks (`\\n`) when `lines`; errors show `shown` (default: `text`)."""
+    value = text if shown is None else shown
+    if len(text) > most:
+        raise ValidationError(field, value, f"must be at most {most} characters, not {len(text)}")
+    if UNPRINTABLE.search(text.replace("\n", "") if lines else text):
+        problem = "must not contain control characters"
+        if not lines:
+            problem = "must be one line without control characters"
+        raise ValidationError(field, value, problem)
+    return text
+
+
+def validate_name(name: str, field: str, shown: object = None) -> str:
+    """A person's name, typed or from the phone book: one line of at most `MAX_NAME_LENGTH`
+    characters without <, > or \" (which would end it inside a mail address); errors show
+    `shown` (default: `name`)."""
+    value = name if shown is None else shown
+    check_text(name, field, MAX_NAME_LENGTH, shown=value)
+    if any(char in name for char in '<>"'):
+        raise ValidationError(field, value, 'a name must not contain <, > or "')
+    return name
 
 
 def normalise_phone(text: str, field: str = "--participant") -> str:
@@ -54,7 +86,11 @@ def validate_email(text: str, field: str = "--participant") -> str:
     if not isinstance(text, str) or not text.strip():
         raise ValidationError(field, text, "e-mail address is empty")
     address = text.strip()
-    if _CONTROL.search(address) or any(char.isspace() for char in address):
+    if len(address) > MAX_EMAIL_LENGTH:
+        raise ValidationError(
+            field, address, f"e-mail address must be at most {MAX_EMAIL_LENGTH} characters"
+        )
+    if UNPRINTABLE.search(address) or any(char.isspace() for char in address):
         raise ValidationError(
             field, address, "e-mail address must not contain spaces or line breaks"
         )
@@ -79,8 +115,8 @@ def parse_spec(
     if not isinstance(text, str) or not text.strip():
         raise ValidationError(field, text, "participant is empty (write Name <email>)")
     spec = text.strip()
-    if _CONTROL.search(spec):
-        raise ValidationError(field, spec, "participant must be on one line")
+    if UNPRINTABLE.search(spec):
+        raise ValidationError(field, spec, "participant must be on one line, without controls")
     head, option_text = _split_head(spec, field)
     options = _parse_options(option_text, spec, field)
     name, email = _name_and_email(head, spec, field)
@@ -183,9 +219,7 @@ def _name_and_email(head: str, spec: str, field: str) -> tuple[str | None, str |
 
 
 def _checked_name(name: str | None, spec: str, field: str) -> str | None:
-    if name is not None and any(char in name for char in '<>"'):
-        raise ValidationError(field, spec, 'a name must not contain <, > or "')
-    return name
+    return None if name is None else validate_name(name, field, spec)
 
 
 def _phone(value: str | None, spec: str, field: str, phonebook: PhoneBook | None) -> str | None:

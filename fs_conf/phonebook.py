@@ -1,8 +1,9 @@
 """The phone book: names for numbers, so participants and call-outs can be named.
 
 `load_phonebook(path)` reads CSV or vCard 3.0/4.0, told apart by the content; names must be
-unique, and every error names the file and line. The vCard subset is parsed here, not with a
-library, for exact line numbers. The formats: docs/participants.md#the-phone-book
+unique and pass the checks of a typed name, and every error names the file and line. The
+vCard subset is parsed here, not with a library, for exact line numbers. The formats:
+docs/participants.md#the-phone-book
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fs_conf.errors import ValidationError
-from fs_conf.participants import normalise_phone, validate_email
+from fs_conf.participants import normalise_phone, validate_email, validate_name
 
 CSV_COLUMNS = ("name", "number", "email")
 _VCARD_VERSIONS = ("3.0", "4.0")
@@ -169,7 +170,7 @@ def _csv_row(row: list[str], columns: dict[str, int], width: int, where: str) ->
         raise ValidationError(f"{where}: number", number, "needs a number or an e-mail address")
     numbers = (normalise_phone(number, f"{where}: number"),) if number else ()
     return Entry(
-        name=name,
+        name=validate_name(name, f"{where}: name"),
         numbers=numbers,
         email=validate_email(email, f"{where}: email") if email else None,
         source=where,
@@ -290,10 +291,11 @@ def _card_property(
             )
         card.version = value.strip()
     elif name == "FN":
-        card.name = _unescape(value).strip()
+        card.name = validate_name(_unescape(value).strip(), f"{where}: FN")
     elif name == "N":
         parts = [_unescape(p).strip() for p in _split_escaped(value, ";")]
-        card.structured_name = " ".join(p for p in (parts[1:2] + parts[0:1]) if p)
+        structured = " ".join(p for p in (parts[1:2] + parts[0:1]) if p)
+        card.structured_name = validate_name(structured, f"{where}: N")
     elif name == "TEL" and "fax" not in types:
         card.numbers.append((preferred, _tel_number(value, params, where)))
     elif name == "EMAIL":

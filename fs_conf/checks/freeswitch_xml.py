@@ -75,6 +75,12 @@ def parse_xml(path: Path) -> Node:
         data = path.read_bytes()
     except OSError as exc:
         raise XmlFileError(f"{path}: cannot read: {exc.strerror}") from exc
+    return parse_xml_bytes(data, path)
+
+
+def parse_xml_bytes(data: bytes, path: Path) -> Node:
+    """The root element of XML read from `path` (or what it stands for: the nodes and any
+    XmlFileError name it)."""
     parser = xml.parsers.expat.ParserCreate()
     stack: list[Node] = []
     roots: list[Node] = []
@@ -155,7 +161,7 @@ def dialplan_problems(folder: Path, config: Config) -> list[str]:
             if not ours:
                 continue
             sockets += len(ours)
-            problems += [p for a in ours if (p := _socket_problem(path, a, address))]
+            problems += socket_problems(extension, address)
             expressions += [
                 _Expression(path, c.line, c.attrs["expression"])
                 for c in extension.iter("condition")
@@ -168,6 +174,13 @@ def dialplan_problems(folder: Path, config: Config) -> list[str]:
             f"{folder}: no extension hands calls to fs_conf (socket {address} async full)"
         )
     return problems
+
+
+def socket_problems(extension: Node, address: str) -> list[str]:
+    """What is wrong with the `socket` actions by which `extension` hands calls to fs_conf
+    (`address`: freeswitch.socket as `host:port`)."""
+    ours = [a for a in _socket_actions(extension) if _is_ours(extension, a, address)]
+    return [p for a in ours if (p := _socket_problem(extension.path, a, address))]
 
 
 def _socket_actions(extension: Node) -> list[Node]:
@@ -240,6 +253,13 @@ def conference_problems(path: Path, config: Config, keypad: Keypad | None) -> li
         root = parse_xml(path)
     except XmlFileError as error:
         return [str(error)]
+    return conference_root_problems(root, config, keypad)
+
+
+def conference_root_problems(root: Node, config: Config, keypad: Keypad | None) -> list[str]:
+    """The profile and keypad groups of conference.conf's `<configuration>` (or a document
+    holding it) against `config`; each problem names `root.path`."""
+    path = root.path
     problems: list[str] = []
     name = config.freeswitch.conference_profile
     profiles = _under(root, "profiles", "profile")

@@ -1,10 +1,12 @@
-"""`fs-conf check`: run the checks of fs_conf.checks and print one line per check; the
-problems go to stderr, and any problem makes the exit status 2."""
+"""`fs-conf check [--live]`: run the checks of fs_conf.checks (with `--live`, also those that
+ask the running FreeSWITCH) and print one line per check; the problems go to stderr, and any
+problem makes the exit status 2."""
 
 from __future__ import annotations
 
 import sys
 
+from fs_conf.checks.live import run_live_checks
 from fs_conf.checks.run import default_checks, run_checks
 from fs_conf.cli.registry import PROG, CommandGroups, Invocation, add_command
 from fs_conf.errors import ValidationError
@@ -12,13 +14,21 @@ from fs_conf.errors import ValidationError
 
 def register_check_command(groups: CommandGroups) -> None:
     """The top-level `check`."""
-    add_command(
+    parser = add_command(
         groups.top, "check", _check, "validate the configuration, templates and FreeSWITCH XML"
+    )
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="also ask the running FreeSWITCH (freeswitch.esl) for its modules, conference "
+        "profile, dialplan and prompt files",
     )
 
 
 def _check(invocation: Invocation) -> int:
     results = run_checks(invocation.config, default_checks())
+    if invocation.args.live:
+        results += run_live_checks(invocation.config)
     for result in results:
         invocation.print(f"{'ok' if result.ok else 'FAILED':<7} {result.name}")
         for problem in result.problems:

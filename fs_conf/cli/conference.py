@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 from collections.abc import Callable
 
 from fs_conf.cli.present import conference_json, format_conference, format_remembered, format_row
@@ -34,6 +35,9 @@ from fs_conf.errors import ValidationError
 from fs_conf.model import ROOM_OPTIONS, Conference, Count, Switch
 
 SPEC_HELP = "`Name <email>[;phone=NUMBER][;moderator][;call]` or a phone-book name (repeat)"
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,4000}")
+"""ASCII digits alone: int() would also take blanks, line breaks, `_` and other scripts'
+digits; more than 4000 of them are beyond what int() reads (and beyond every range)."""
 
 
 def register_conference_commands(groups: CommandGroups) -> None:
@@ -139,21 +143,18 @@ def _add_room_option(parser: argparse.ArgumentParser, name: str, about: Switch |
 
 
 def _minutes(field_name: str) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            return int(text)
-        except ValueError:
-            raise ValidationError(field_name, text, "must be a whole number of minutes") from None
-
-    return parse
+    return _whole_number(field_name, "must be a whole number of minutes (digits 0-9)")
 
 
 def _count(field_name: str) -> Callable[[str], int]:
+    return _whole_number(field_name, "must be a whole number (digits 0-9)")
+
+
+def _whole_number(field_name: str, problem: str) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        try:
-            return int(text)
-        except ValueError:
-            raise ValidationError(field_name, text, "must be a whole number") from None
+        if not _WHOLE_NUMBER.fullmatch(text):
+            raise ValidationError(field_name, text, problem)
+        return int(text)
 
     return parse
 

@@ -7,6 +7,7 @@ shown as the flag the user typed; exit status 2 for bad input, 1 for what does n
 
 from __future__ import annotations
 
+import reprlib
 import sys
 from collections.abc import Sequence
 
@@ -58,8 +59,10 @@ FLAG_OF_FIELD = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one `fs-conf` command; returns the exit status."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv)
+        _check_utf8(arguments)
+        args = build_parser().parse_args(arguments)
     except SystemExit as done:  # --help and --version
         return int(done.code or 0)
     except FsConfError as error:
@@ -95,11 +98,49 @@ def build_parser() -> Parser:
     return parser
 
 
+def _check_utf8(arguments: list[str]) -> None:
+    """Refuse an argument that was not UTF-8, naming its flag and showing its bytes: Python
+    hands such bytes on as lone surrogates (PEP 383), which no database, mail or log holds."""
+    for position, argument in enumerate(arguments):
+        if not any("\udc80" <= char <= "\udcff" for char in argument):
+            continue
+        flag, equals, value = argument.partition("=")
+        if not (argument.startswith("--") and equals and flag.isprintable()):
+            before = arguments[position - 1] if position else ""
+            flag = before if before.startswith("--") and before.isprintable() else "argument"
+            value = argument
+        raw = value.encode("utf-8", "surrogateescape")
+        raise ValidationError(flag, raw, "not UTF-8 text (fs-conf reads its arguments as UTF-8)")
+
+
+class _Shown(reprlib.Repr):
+    """How a refused value is shown: as repr() shows it (control characters escaped), its
+    middle cut out when longer than 200 characters, nested values three levels deep."""
+
+    def __init__(self) -> None:
+        super().__init__()  # sets the limits, so they are set after it
+        self.maxstring = self.maxother = 200
+        self.maxlong = 100
+        self.maxlevel = 3
+
+
+_LONGEST_MESSAGE = 1000
+
+
 def _report(error: FsConfError) -> int:
     if isinstance(error, ValidationError):
         where = FLAG_OF_FIELD.get(error.field, error.field)
-        message = f"{where}: {error.problem} (got {error.value!r})"
+        message = f"{where}: {error.problem} (got {_Shown().repr(error.value)})"
     else:
         message = str(error)
-    print(f"{PROG}: {' '.join(message.split())}", file=sys.stderr)
+    print(f"{PROG}: {_one_line(message)}", file=sys.stderr)
     return error.exit_status
+
+
+def _one_line(message: str) -> str:
+    """`message` as one printable line: blanks collapsed, anything else unprintable escaped
+    (argparse repeats unknown arguments as typed), cut short when longer than a screen."""
+    line = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in " ".join(message.split()))
+    if len(line) > _LONGEST_MESSAGE:
+        return line[: _LONGEST_MESSAGE - 3] + "..."
+    return line

@@ -103,6 +103,7 @@ def add_json(parser: argparse.ArgumentParser) -> None:
 
 def conference_id(text: str) -> int:
     """An ID argument; anything but a positive whole number is bad input (exit 2)."""
-    if not text.strip().isdigit() or int(text) < 1:
+    # ASCII digits only: str.isdigit() also takes "²" and "٣", and int() a trailing newline.
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise ValidationError("ID", text, "must be a conference id (a whole number)")
     return int(text)

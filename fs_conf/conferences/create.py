@@ -15,10 +15,11 @@ from fs_conf import timetable
 from fs_conf.conferences.fields import (
     check_not_past,
     chosen_options,
+    parse_description,
     parse_duration,
     parse_email,
     parse_lead,
-    parse_one_line,
+    parse_location,
     parse_rrule,
     parse_start,
     parse_title,
@@ -58,8 +59,8 @@ def check_request(config: Config, request: ConferenceRequest, now: datetime) -> 
         duration=parse_duration(request.duration_minutes),
         lead=parse_lead(lead_minutes),
         rrule=parse_rrule(request.rrule),
-        description=request.description,
-        location=parse_one_line(request.location, "location"),
+        description=parse_description(request.description),
+        location=parse_location(request.location),
         organizer=parse_email(request.organizer, "organizer"),
         reply_to=parse_email(request.reply_to, "reply_to"),
         number=config.numbers.internal,
@@ -71,6 +72,7 @@ def check_request(config: Config, request: ConferenceRequest, now: datetime) -> 
         participants=[t.participant for t in typed],
     )
     check_not_past(conference, now, "start", request.start)
+    timetable.validate_series(conference, "rrule", request.rrule)
     check_duplicates([], typed)
     return CheckedRequest(conference, now)
 

@@ -1,11 +1,12 @@
 """Single fields of a request as typed, checked and converted into a conference's values: title,
-one-line texts, e-mail addresses, start, duration, lead, recurrence and room options. A bad
-value raises ValidationError naming the field and the value as typed."""
+location, description, e-mail addresses, start, duration, lead, recurrence and room options. A
+bad value raises ValidationError naming the field and the value as typed."""
 
 from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,10 +14,16 @@ from fs_conf import participants as participant_rules
 from fs_conf import timetable
 from fs_conf.config import Config
 from fs_conf.errors import ValidationError
+from fs_conf.mail.addresses import check_address
 from fs_conf.model import ROOM_OPTIONS, Conference, Count, RoomOptions
 
 MAX_LEAD = timedelta(hours=24)
 """The longest dial-in lead time (as `conference.lead_minutes` in the config)."""
+MAX_TITLE_LENGTH = 200
+MAX_LOCATION_LENGTH = 200
+MAX_DESCRIPTION_LENGTH = 4000
+_FAR_MINUTES = 10**9
+"""Beyond every range of minutes (some 1900 years), yet well within what timedelta holds."""
 
 
 def parse_start(text: str, zone: ZoneInfo, now: datetime, field_name: str = "start") -> datetime:
@@ -32,6 +39,7 @@ def parse_start(text: str, zone: ZoneInfo, now: datetime, field_name: str = "sta
         raise ValidationError(
             field_name, text, "not an ISO 8601 date and time (e.g. 2030-03-04T10:00 or now)"
         ) from exc
+    timetable.validate_moment(parsed, field_name, text)
     if parsed.tzinfo is not None:
         return parsed.astimezone(zone)
     local = parsed.replace(tzinfo=zone)
@@ -54,35 +62,63 @@ def check_not_past(conference: Conference, now: datetime, field_name: str, typed
 
 
 def parse_title(text: str) -> str:
-    title = parse_one_line(text, "title").strip()
+    title = participant_rules.check_text(text, "title", MAX_TITLE_LENGTH).strip()
     if not title:
         raise ValidationError("title", text, "must not be empty")
     return title
 
 
-def parse_one_line(text: str, field_name: str) -> str:
-    if "\n" in text or "\r" in text:
-        raise ValidationError(field_name, text, "must be one line")
-    return text
+def parse_location(text: str) -> str:
+    return participant_rules.check_text(text, "location", MAX_LOCATION_LENGTH)
+
+
+def parse_description(text: str) -> str:
+    """Several lines are allowed here, nothing else that is not printable."""
+    return participant_rules.check_text(text, "description", MAX_DESCRIPTION_LENGTH, lines=True)
 
 
 def parse_email(text: str, field_name: str) -> str:
     value = text.strip()
-    return participant_rules.validate_email(value, field_name) if value else ""
+    return deliverable_email(value, field_name) if value else ""
+
+
+def deliverable_email(address: str, field_name: str) -> str:
+    """`address` if it is well formed and the mail can be sent to it: the mail's own parser
+    decides, so that nothing is stored whose mails would then fail to render."""
+    address = participant_rules.validate_email(address, field_name)
+    check_address(field_name, address)
+    return address
 
 
 def parse_duration(minutes: int) -> timedelta:
-    duration = timedelta(minutes=minutes)
-    timetable.validate_duration(duration, "duration")
-    return duration
+    return _length(minutes, "duration", timetable.validate_duration)
 
 
 def parse_lead(minutes: int) -> timedelta:
-    lead = timedelta(minutes=minutes)
-    timetable.validate_lead(lead, "dial_in_before")
+    return _length(minutes, "dial_in_before", _validate_lead)
+
+
+def _validate_lead(lead: timedelta, field_name: str) -> timedelta:
+    timetable.validate_lead(lead, field_name)
     if lead > MAX_LEAD:
-        raise ValidationError("dial_in_before", minutes, "must be at most 1440 minutes (24 hours)")
+        raise ValidationError(field_name, lead, "must be at most 1440 minutes (24 hours)")
     return lead
+
+
+def _length(
+    minutes: int, field_name: str, validate: Callable[[timedelta, str], timedelta]
+) -> timedelta:
+    """`minutes` as a length of time that `validate` accepts. It sees a count held at
+    `_FAR_MINUTES` either way, so that no count overflows timedelta; errors show the count as
+    typed."""
+    if isinstance(minutes, bool) or not isinstance(minutes, int):
+        raise ValidationError(field_name, minutes, "must be a whole number of minutes")
+    held = max(-_FAR_MINUTES, min(minutes, _FAR_MINUTES))
+    try:
+        validate(timedelta(minutes=held), field_name)
+    except ValidationError as error:
+        raise ValidationError(field_name, minutes, error.problem) from None
+    return timedelta(minutes=minutes)
 
 
 def parse_rrule(text: str) -> str | None:
@@ -105,9 +141,11 @@ def chosen_options(config: Config, current: RoomOptions | None, choices: object)
 
 
 def check_counts(options: object) -> None:
-    """Refuse a negative count among the room options `options` (RoomOptions or
+    """Refuse a count out of its range among the room options `options` (RoomOptions or
     RoomOptionChoices) holds; None is no choice."""
     for name, about in ROOM_OPTIONS.items():
         value = getattr(options, name)
         if isinstance(about, Count) and value is not None and value < 0:
             raise ValidationError(name, value, f"must be 0 ({about.zero}) or more")
+        if isinstance(about, Count) and value is not None and value > about.most:
+            raise ValidationError(name, value, f"must be at most {about.most}")

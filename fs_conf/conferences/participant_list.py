@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 
 from fs_conf import participants as participant_rules
+from fs_conf.conferences.fields import deliverable_email
 from fs_conf.conferences.requests import TypedParticipant
 from fs_conf.config import Config
 from fs_conf.errors import ValidationError
@@ -18,12 +19,16 @@ from fs_conf.phonebook import load_phonebook
 def typed_participants(config: Config, specs: list[str], field_name: str) -> list[TypedParticipant]:
     """The participants `specs` name, each with the field and the SPEC as typed."""
     phonebook = load_phonebook(config.phonebook) if config.phonebook and specs else None
-    return [
+    typed = [
         TypedParticipant(
             participant_rules.parse_spec(spec, field_name, phonebook), field_name, spec
         )
         for spec in specs
     ]
+    for entry in typed:
+        if entry.participant.email:
+            deliverable_email(entry.participant.email, field_name)
+    return typed
 
 
 def check_duplicates(base: list[Participant], typed: list[TypedParticipant]) -> None:
@@ -96,8 +101,9 @@ def _kept(new: Participant, old: Participant, moderator_length: int) -> Particip
 
 def _find_participant(participants: list[Participant], text: str) -> Participant:
     key = text.strip()
+    is_id = key.isascii() and key.isdigit()  # str.isdigit() also takes other scripts' digits
     for participant in participants:
-        if key.isdigit() and participant.id == int(key):
+        if is_id and participant.id == int(key):
             return participant
         if participant.email and participant.email.lower() == key.lower():
             return participant

@@ -16,10 +16,11 @@ from fs_conf.conferences.fields import (
     check_counts,
     check_not_past,
     chosen_options,
+    parse_description,
     parse_duration,
     parse_email,
     parse_lead,
-    parse_one_line,
+    parse_location,
     parse_rrule,
     parse_start,
     parse_title,
@@ -84,6 +85,8 @@ def update_checked(
         after = _changed(config, before, checked)
         if after.start != before.start or after.rrule != before.rrule:
             check_not_past(after, now, *(_schedule_change(changes) or ("start", "")))
+        if _timing(after) != _timing(before):
+            timetable.validate_series(after, *_series_change(changes))
         after = with_pins_after(store, config, after, now, _schedule_change(changes))
         stored = store.save_conference(sequenced(before, after))
     log.info("updated conference %s (sequence %d)", stored.id, stored.sequence)
@@ -113,8 +116,8 @@ def _replaced_fields(changes: ConferenceChanges) -> dict[str, Any]:
         "duration": (changes.duration_minutes, parse_duration),
         "lead": (changes.dial_in_before_minutes, parse_lead),
         "rrule": (changes.rrule, parse_rrule),
-        "location": (changes.location, lambda text: parse_one_line(text, "location")),
-        "description": (changes.description, str),
+        "location": (changes.location, parse_location),
+        "description": (changes.description, parse_description),
         "reply_to": (changes.reply_to, lambda text: parse_email(text, "reply_to")),
         "organizer": (changes.organizer, lambda text: parse_email(text, "organizer")),
     }
@@ -145,9 +148,14 @@ def _changed(config: Config, before: Conference, checked: CheckedChanges) -> Con
         checked.added,
         config.pins.moderator_length,
     )
-    if (after.start, after.timezone, after.rrule) != (before.start, before.timezone, before.rrule):
+    if _timing(after) != _timing(before):
         after.overrides = []
     return _cancel_sittings(after, changes.add_exdates, checked.now)
+
+
+def _timing(conference: Conference) -> tuple[object, ...]:
+    """What decides when the sittings of a series are: a change of it makes new sittings."""
+    return (conference.start, conference.timezone, conference.rrule)
 
 
 def _schedule_change(changes: ConferenceChanges) -> tuple[str, object] | None:
@@ -160,6 +168,13 @@ def _schedule_change(changes: ConferenceChanges) -> tuple[str, object] | None:
         "dial_in_before": changes.dial_in_before_minutes,
     }
     return next(((name, value) for name, value in typed.items() if value is not None), None)
+
+
+def _series_change(changes: ConferenceChanges) -> tuple[str, object]:
+    """The change errors about a series that does not repeat name: the rule, if it changed."""
+    if changes.rrule is not None:
+        return "rrule", changes.rrule
+    return _schedule_change(changes) or ("start", "")
 
 
 def _cancel_sittings(conference: Conference, typed: list[str], now: datetime) -> Conference:

@@ -23,12 +23,13 @@ from fs_conf.esl.errors import (
 )
 from fs_conf.esl.events import Event, event_from_frame, parse_event
 from fs_conf.esl.frames import Frame, FrameParser, encode_command
-from fs_conf.esl.inbound import InboundESL
+from fs_conf.esl.inbound import BackgroundJob, InboundESL
 from fs_conf.esl.outbound import DigitsResult, Execution, OutboundSession
 from fs_conf.esl.outbound_server import OutboundESLServer
 
 __all__ = [
     "AuthenticationError",
+    "BackgroundJob",
     "CommandError",
     "ConferenceAPI",
     "ConferenceAPIError",

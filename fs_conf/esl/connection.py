@@ -24,7 +24,13 @@ from fs_conf.esl.errors import (
     NotConnectedError,
     ProtocolError,
 )
-from fs_conf.esl.frames import Frame, FrameParser, encode_command
+from fs_conf.esl.frames import (
+    MAX_BODY_BYTES,
+    MAX_HEADER_BYTES,
+    Frame,
+    FrameParser,
+    encode_command,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +49,10 @@ class _Waiter:
 
 
 class Connection:
-    """A started connection; `request()` sends a command and returns its reply frame."""
+    """A started connection; `request()` sends a command and returns its reply frame.
+
+    A frame whose header block or body is longer than `max_header_bytes` / `max_body_bytes`
+    closes the connection (a protocol error)."""
 
     def __init__(
         self,
@@ -54,6 +63,8 @@ class Connection:
         lost_error: type[ConnectionLost] = ConnectionLost,
         closed_error: type[ConnectionLost] = NotConnectedError,
         label: str = "esl",
+        max_header_bytes: int = MAX_HEADER_BYTES,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self.label = label
         self.lingering = False
@@ -64,7 +75,7 @@ class Connection:
         self._on_close = on_close
         self._lost_error = lost_error
         self._closed_error = closed_error
-        self._parser = FrameParser()
+        self._parser = FrameParser(max_header_bytes, max_body_bytes)
         self._waiters: deque[_Waiter] = deque()
         self._send_lock = gevent.lock.Semaphore()
         self._reader: gevent.Greenlet | None = None
@@ -140,7 +151,7 @@ class Connection:
         try:
             self.request("exit", timeout=timeout)
         except ESLError as exc:
-            log.debug("%s: exit not acknowledged: %s", self.label, exc)
+            log.debug("%s: exit not acknowledged: %r", self.label, exc)
         finally:
             self.shutdown("closed by us")
 
@@ -177,10 +188,10 @@ class Connection:
                 reason = (
                     f"closed by peer in the middle of a frame ({self._parser.describe_pending()})"
                 )
-                log.warning("%s: %s", self.label, reason)
+                log.warning("%s: %r", self.label, reason)
         except ProtocolError as exc:
             reason = f"protocol error: {exc}"
-            log.error("%s: %s", self.label, reason)
+            log.error("%s: %r", self.label, reason)
         except OSError as exc:
             reason = f"socket error: {exc}"
         finally:
@@ -208,11 +219,11 @@ class Connection:
         try:
             self._on_frame(frame)
         except Exception:
-            log.exception("%s: handling a %s frame failed", self.label, frame.content_type)
+            log.exception("%s: handling a %r frame failed", self.label, frame.content_type)
 
     def _resolve(self, frame: Frame) -> None:
         if not self._waiters:
-            log.warning("%s: %s with no command waiting, dropped", self.label, frame.content_type)
+            log.warning("%s: %r with no command waiting, dropped", self.label, frame.content_type)
             return
         waiter = self._waiters.popleft()
         if waiter.abandoned:

@@ -78,19 +78,22 @@ def _json_value(value: object) -> str:
 def parse_json(data: bytes) -> Event:
     try:
         obj = json.loads(data.decode("utf-8", errors="replace"))
-    except ValueError as exc:
+        if not isinstance(obj, dict):
+            raise ProtocolError(f"text/event-json body is a {type(obj).__name__}, not an object")
+        body = obj.pop("_body", "")
+        headers = {str(name): _json_value(value) for name, value in obj.items()}
+        return Event(headers, body if isinstance(body, str) else _json_value(body))
+    except (ValueError, RecursionError) as exc:
+        # RecursionError: arrays nested deeper than the interpreter's recursion limit.
         raise ProtocolError(f"text/event-json body is not JSON: {exc}") from exc
-    if not isinstance(obj, dict):
-        raise ProtocolError(f"text/event-json body is a {type(obj).__name__}, not an object")
-    body = obj.pop("_body", "")
-    headers = {str(name): _json_value(value) for name, value in obj.items()}
-    return Event(headers, body if isinstance(body, str) else _json_value(body))
 
 
 def parse_xml(data: bytes) -> Event:
     try:
         root = ElementTree.fromstring(data)
-    except ElementTree.ParseError as exc:
+    except (ElementTree.ParseError, ValueError, LookupError) as exc:
+        # ValueError and LookupError: an encoding declared that expat cannot read
+        # (a multi-byte one) or that does not exist.
         raise ProtocolError(f"text/event-xml body is not XML: {exc}") from exc
     headers_el = root.find("headers")
     if root.tag != "event" or headers_el is None:

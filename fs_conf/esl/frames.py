@@ -71,12 +71,13 @@ def content_length(headers: Mapping[str, str], limit: int = MAX_BODY_BYTES) -> i
     if raw is None:
         return 0
     value = raw.strip()
-    if not value.isdigit():
+    # ASCII only: str.isdigit() also takes '²' and other digits int() refuses or reads.
+    if not (value.isascii() and value.isdigit()):
         raise ProtocolError(f"Content-Length {raw!r} is not a non-negative integer")
-    length = int(value)
-    if length > limit:
-        raise ProtocolError(f"Content-Length {length} exceeds the limit of {limit} bytes")
-    return length
+    # Compared as text first: int() refuses strings of more than 4300 digits.
+    if len(value.lstrip("0")) > len(str(limit)) or int(value) > limit:
+        raise ProtocolError(f"Content-Length {value[:20]} exceeds the limit of {limit} bytes")
+    return int(value)
 
 
 class FrameParser:
@@ -104,6 +105,11 @@ class FrameParser:
         """True while bytes of an unfinished frame are buffered."""
         return self._headers is not None or bool(self._buf.strip(b"\n"))
 
+    @property
+    def buffered_bytes(self) -> int:
+        """How many received bytes wait for the rest of their frame."""
+        return len(self._buf)
+
     def describe_pending(self) -> str:
         if self._headers is not None:
             return (
@@ -124,8 +130,8 @@ class FrameParser:
         return frame
 
     def _read_headers(self) -> bool:
-        while self._buf[:1] == b"\n":
-            del self._buf[:1]
+        if self._buf[:1] == b"\n":
+            del self._buf[: len(self._buf) - len(self._buf.lstrip(b"\n"))]
         end = self._buf.find(b"\n\n", max(0, self._scanned - 1))
         if end < 0:
             self._scanned = len(self._buf)
@@ -134,6 +140,8 @@ class FrameParser:
                     f"header block longer than {self._max_header} bytes without an empty line"
                 )
             return False
+        if end > self._max_header:
+            raise ProtocolError(f"header block of {end} bytes exceeds {self._max_header} bytes")
         block = bytes(self._buf[:end])
         del self._buf[: end + 2]
         self._scanned = 0

@@ -49,10 +49,34 @@ class _HandlerWorker:
             try:
                 self.handler(event)
             except Exception:
-                log.exception("ESL handler %r for %r failed on %s", self.handler, name, event.key)
+                log.exception("ESL handler %r for %r failed on %r", self.handler, name, event.key)
 
     def stop(self) -> None:
         self.queue.put(None)
+
+
+class BackgroundJob:
+    """A `bgapi` command FreeSWITCH accepted; `result()` waits for its BACKGROUND_JOB."""
+
+    def __init__(
+        self, job_uuid: str, event: AsyncResult[Event], jobs: dict[str, AsyncResult[Event]]
+    ) -> None:
+        self.job_uuid = job_uuid
+        self._event = event
+        self._jobs = jobs
+
+    def __repr__(self) -> str:
+        return f"BackgroundJob({self.job_uuid})"
+
+    def result(self, timeout: float) -> str:
+        """The job's output (its event's body); ESLTimeout after `timeout` s, ConnectionLost
+        when the connection ends first. The job is forgotten either way."""
+        try:
+            return self._event.get(timeout=timeout).body
+        except gevent.Timeout:
+            raise ESLTimeout(f"no BACKGROUND_JOB {self.job_uuid} within {timeout}s") from None
+        finally:
+            self._jobs.pop(self.job_uuid, None)
 
 
 class InboundESL:
@@ -75,10 +99,15 @@ class InboundESL:
         self.timeout = timeout
         self.job_timeout = job_timeout
         self.disconnected = gevent.event.Event()
+        self.reached = False
+        """Whether the last `connect()` reached a server (it took the TCP connection),
+        whatever became of the login: a caller retries a closed port and a failing login
+        at different paces."""
         self._password = password
         self._on_disconnect = on_disconnect
         self._connection: Connection | None = None
         self._auth_request = gevent.event.Event()
+        self._logged_in = False
         self._refusal = ""
         self._handlers: dict[str, list[_HandlerWorker]] = {}
         self._jobs: dict[str, AsyncResult[Event]] = {}
@@ -91,45 +120,59 @@ class InboundESL:
 
     @property
     def connected(self) -> bool:
-        return self._connection is not None and self._connection.connected
+        """True from FreeSWITCH's `+OK accepted` until the connection ends."""
+        return self._logged_in and self._connection is not None and self._connection.connected
 
     def connect(self) -> None:
         """Open the TCP connection, wait for auth/request, authenticate; all within `timeout`.
 
         May be called again after a disconnect; subscriptions and filters belong to a
-        connection and must then be made again (registered handlers stay)."""
+        connection and must then be made again (registered handlers stay). A connection
+        whose login failed is closed, never reused."""
         if self.connected:
             return
+        if self._connection is not None:
+            self._connection.shutdown("replaced by a new connection")
         deadline = time.monotonic() + self.timeout
+        self.reached = False
         try:
             sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
         except TimeoutError:
             raise ESLTimeout(f"{self!r}: TCP connect timed out after {self.timeout}s") from None
         except OSError as exc:
             raise NotConnectedError(f"{self!r}: TCP connect failed: {exc}") from exc
+        self.reached = True
         sock.settimeout(None)
         self.disconnected.clear()
         self._auth_request.clear()
+        self._logged_in = False
         self._refusal = ""
         self._subscribed.clear()
         self._filters.clear()
         self._format = "plain"
-        self._connection = Connection(
+        connection = Connection(
             sock, on_frame=self._on_frame, on_close=self._on_close, label=repr(self)
         )
-        self._connection.start()
+        self._connection = connection
+        connection.start()
+        try:
+            self._log_in(connection, deadline)
+        finally:
+            if not self._logged_in:
+                connection.shutdown("login failed")
+
+    def _log_in(self, connection: Connection, deadline: float) -> None:
         if not self._auth_request.wait(max(0.0, deadline - time.monotonic())):
-            self._connection.shutdown("no auth/request")
             raise ESLTimeout(f"{self!r}: no auth/request within {self.timeout}s")
-        if not self._connection.connected:
-            detail = self._refusal or self._connection.close_reason
+        if not connection.connected:
+            detail = self._refusal or connection.close_reason
             raise NotConnectedError(f"{self!r}: closed before authentication: {detail}")
-        reply = self._request(
+        reply = connection.request(
             f"auth {self._password}", timeout=max(0.0, deadline - time.monotonic())
         )
         if reply.reply_text != "+OK accepted":
-            self._connection.shutdown("authentication refused")
             raise AuthenticationError(f"{self!r}: ESL password refused ({reply.reply_text})")
+        self._logged_in = True
 
     def stop(self, timeout: float = 1.0) -> None:
         """Say `exit` and close (waiting at most `timeout` s for the peer); ends the handlers."""
@@ -161,20 +204,24 @@ class InboundESL:
         """`bgapi COMMAND` with our own Job-UUID; returns the body of its BACKGROUND_JOB."""
         limit = self.job_timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
+        job = self.bgapi_job(command, timeout=limit)
+        return job.result(max(0.0, deadline - time.monotonic()))
+
+    def bgapi_job(self, command: str, timeout: float | None = None) -> BackgroundJob:
+        """`bgapi COMMAND`, returning as soon as FreeSWITCH accepted the job (`+OK Job-UUID`);
+        CommandError when it refused it. `timeout` bounds the wait for that reply."""
         self._ensure_job_events()
         job_uuid = str(uuid.uuid4())
         result: AsyncResult[Event] = gevent.event.AsyncResult()
         self._jobs[job_uuid] = result
         try:
-            reply = self._request(f"bgapi {command}", {"Job-UUID": job_uuid}, timeout=limit)
+            reply = self._request(f"bgapi {command}", {"Job-UUID": job_uuid}, timeout=timeout)
             if not reply.reply_text.startswith("+OK"):
                 raise CommandError(f"bgapi {command.split(' ', 1)[0]}: {reply.reply_text}")
-            event = result.get(timeout=max(0.0, deadline - time.monotonic()))
-            return event.body
-        except gevent.Timeout:
-            raise ESLTimeout(f"{self!r}: no BACKGROUND_JOB {job_uuid} within {limit}s") from None
-        finally:
+        except BaseException:
             self._jobs.pop(job_uuid, None)
+            raise
+        return BackgroundJob(job_uuid, result, self._jobs)
 
     def originate(
         self,
@@ -257,6 +304,9 @@ class InboundESL:
     ) -> Frame:
         if self._connection is None:
             raise NotConnectedError(f"{self!r}: connect() first")
+        if not self._logged_in:
+            # FreeSWITCH would answer `-ERR command not found` before the password.
+            raise NotConnectedError(f"{self!r}: not logged in yet")
         limit = self.timeout if timeout is None else timeout
         return self._connection.request(command, headers, timeout=limit)
 
@@ -269,7 +319,7 @@ class InboundESL:
             try:
                 event = event_from_frame(frame)
             except ProtocolError as exc:
-                log.error("%r: unreadable event dropped: %s", self, exc)
+                log.error("%r: unreadable event dropped: %r", self, exc)
                 return
             self._deliver(event)
 

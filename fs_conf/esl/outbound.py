@@ -31,6 +31,11 @@ from fs_conf.esl.frames import Frame
 log = logging.getLogger(__name__)
 
 DEFAULT_EXECUTE_TIMEOUT = 300.0
+CALL_MAX_HEADER_BYTES = 256 * 1024
+"""The longest header block read on a call's socket: the `connect` reply, the whole channel
+data (3.5 KiB recorded), is one (why this bound: docs/esl.md#bounds-on-a-calls-socket)."""
+CALL_MAX_BODY_BYTES = 512 * 1024
+"""The longest body: an event with the channel data, or a `conference list` of a full room."""
 ROUTED_EVENTS = frozenset({"CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP"})
 """The events a session acts on itself; one that buffers none parses no others."""
 _VAR_NAME = re.compile(r"[A-Za-z0-9_.]+")
@@ -117,6 +122,8 @@ class OutboundSession:
             lost_error=OutboundSessionHasGoneAway,
             closed_error=OutboundSessionHasGoneAway,
             label=f"call {address}",
+            max_header_bytes=CALL_MAX_HEADER_BYTES,
+            max_body_bytes=CALL_MAX_BODY_BYTES,
         )
         self._connection.start()
 
@@ -195,6 +202,10 @@ class OutboundSession:
     def stop(self, timeout: float = 1.0) -> None:
         """Say `exit` and close the socket, waiting at most `timeout` seconds for the peer."""
         self._connection.close(timeout)
+
+    def abort(self, reason: str) -> None:
+        """Close the socket now, without `exit` (a peer that is not FreeSWITCH gets no reply)."""
+        self._connection.shutdown(reason)
 
     # -- applications -------------------------------------------------------------------
     @overload
@@ -435,7 +446,7 @@ class OutboundSession:
             try:
                 event = event_from_frame(frame)
             except ProtocolError as exc:
-                log.error("call %s: unreadable event dropped: %s", self.address, exc)
+                log.error("call %s: unreadable event dropped: %r", self.address, exc)
                 return
             self._route(event)
 

@@ -1,9 +1,10 @@
 """Call-outs: fs_conf calls a participant at the start and lets them in after they press 1.
 
 Scheduler side: `prepare_callout` builds the originate command and the `Callout` record,
-`place_callout` sends it with `bgapi` and `callout_status` reads the result. IVR side:
-`answer_callout` admits only an outbound call whose UUID and one-time token match a stored
-call-out, and only after the callee pressed 1. Why and how: docs/ivr.md#call-outs
+`place_callout` sends it with `bgapi`, `callout_result` waits for its result and
+`callout_status` reads it. IVR side: `answer_callout` admits only an outbound call whose
+UUID and one-time token match a stored call-out, and only after the callee pressed 1. Why
+and how: docs/ivr.md#call-outs
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from typing import Protocol
 
 from fs_conf.config import Config
 from fs_conf.errors import NotFoundError
-from fs_conf.esl import InboundESL, OutboundSession, OutboundSessionHasGoneAway
+from fs_conf.esl import BackgroundJob, InboundESL, OutboundSession, OutboundSessionHasGoneAway
 from fs_conf.ivr.resolve import Admission
+from fs_conf.ivr.unplayed import check_playback, check_prompt
 from fs_conf.model import Conference, Occurrence, Participant, ParticipantStatus
 from fs_conf.prompts import Prompts
 from fs_conf.store import Callout, Store
@@ -161,10 +163,15 @@ def channel_variables(variables: Mapping[str, str]) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-def place_callout(esl: InboundESL, dial: Dial, answer_seconds: int) -> str:
-    """Send the originate with bgapi and return FreeSWITCH's result text (`+OK <uuid>` or
-    `-ERR <cause>`); ESLError when FreeSWITCH cannot be asked."""
-    return esl.bgapi(dial.command, timeout=answer_seconds + REPLY_MARGIN_SECONDS).strip()
+def place_callout(esl: InboundESL, dial: Dial) -> BackgroundJob:
+    """Send the originate with bgapi; returns once FreeSWITCH accepted it (the call is being
+    placed). ESLError when FreeSWITCH refused it or could not be asked: nothing was placed."""
+    return esl.bgapi_job(dial.command)
+
+
+def callout_result(job: BackgroundJob, answer_seconds: int) -> str:
+    """Wait for a placed call-out's result text: `+OK <uuid>` or `-ERR <cause>`."""
+    return job.result(answer_seconds + REPLY_MARGIN_SECONDS).strip()
 
 
 def callout_status(reply: str) -> ParticipantStatus | None:
@@ -202,7 +209,7 @@ class CalloutClaim:
     token: str
 
     def __repr__(self) -> str:
-        return f"CalloutClaim({self.call_uuid}, participant {self.participant_id})"
+        return f"CalloutClaim({self.call_uuid!r}, participant {self.participant_id})"
 
 
 def is_callout(data: Mapping[str, str]) -> bool:
@@ -264,7 +271,7 @@ def answer_callout(session: OutboundSession, services: CalloutServices) -> Admis
     )
     if admission is None:
         log.warning(
-            "call %s (%s): claims to be a call-out but is not one fs_conf placed or its "
+            "call %r (%r): claims to be a call-out but is not one fs_conf placed or its "
             "occurrence is over; refused",
             data.get("Unique-ID", ""),
             data.get("Call-Direction", "no direction"),
@@ -295,12 +302,14 @@ def _ask(
     config = services.config
     limit = float(config.ivr.command_timeout_seconds)
     prompts = services.prompts
+    call = session.uuid or ""
     if config.ivr.tts_engine:
-        text = spoken_invitation(conference, config.language)
+        spoken = f"say:{spoken_invitation(conference, config.language)}"
         # `execute`, not `playback()`: the spoken text has spaces, which a file name may not.
-        session.execute("playback", f"say:{text}", timeout=limit)
+        check_playback(session.execute("playback", spoken, timeout=limit), spoken, call)
     else:
-        session.playback(prompts["callout_intro"], timeout=limit)
+        intro = prompts["callout_intro"]
+        check_playback(session.playback(intro, timeout=limit), intro, call)
         session.say(
             conference.number, module="en", say_type="NUMBER", method="iterated", timeout=limit
         )
@@ -317,6 +326,7 @@ def _ask(
         "^1$",
         timeout=wait,
     )
+    check_prompt(result, prompts["callout_accept"], call)
     if result.digits == "1":
         return None
     return ParticipantStatus.DECLINED if result.invalid else ParticipantStatus.NO_ANSWER
@@ -324,5 +334,6 @@ def _ask(
 
 def _goodbye(session: OutboundSession, services: CalloutServices) -> None:
     limit = float(services.config.ivr.command_timeout_seconds)
-    session.playback(services.prompts["goodbye"], timeout=limit)
+    goodbye = services.prompts["goodbye"]
+    check_playback(session.playback(goodbye, timeout=limit), goodbye, session.uuid or "")
     session.hangup()

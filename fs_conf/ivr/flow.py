@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from fs_conf.config import Config, PinsConfig
+from fs_conf.errors import DatabaseBusyError
 from fs_conf.esl import (
     ConferenceAPI,
     ConferenceAPIError,
@@ -39,6 +40,7 @@ from fs_conf.ivr.resolve import (
 )
 from fs_conf.ivr.room_names import room_name
 from fs_conf.ivr.seats import Seats
+from fs_conf.ivr.unplayed import check_playback, check_prompt
 from fs_conf.keypad import MODERATOR_CONTROLS, PARTICIPANT_CONTROLS
 from fs_conf.model import Attendance, Conference, ParticipantStatus, Role, RoomOptions, RoomState
 from fs_conf.prompts import Prompts
@@ -58,6 +60,10 @@ class RoomStates(Protocol):
     """What the flow asks the room controller (fs_conf.ivr.room_control.RoomController)."""
 
     def state(self, room: str) -> RoomState: ...
+
+    def adopt(
+        self, call_uuid: str, conference_id: int, attendance: int, who: int | None
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -170,13 +176,18 @@ class CallFlow:
             if admission is not None:
                 self._enter(admission)
         except OutboundSessionHasGoneAway:
-            log.info("call %s from %s: caller hung up", self.caller.uuid, self.caller.caller_id)
+            log.info("call %r from %r: caller hung up", self.caller.uuid, self.caller.caller_id)
         except ESLTimeout as exc:
             log.warning(
-                "call %s from %s: FreeSWITCH did not answer in time (%s); ending the call",
+                "call %r from %r: FreeSWITCH did not answer in time (%r); ending the call",
                 self.caller.uuid,
                 self.caller.caller_id,
                 exc,
+            )
+            self._end_politely()
+        except DatabaseBusyError as exc:  # another program held the database too long
+            log.warning(
+                "call %r from %r: %s; ending the call", self.caller.uuid, self.caller.caller_id, exc
             )
             self._end_politely()
         finally:
@@ -190,7 +201,7 @@ class CallFlow:
         self.session.linger(self.config.ivr.command_timeout_seconds)
         self.session.answer(timeout=self._limit)
         log.info(
-            "call %s from %s %r to %s",
+            "call %r from %r %r to %r",
             self.caller.uuid,
             self.caller.caller_id,
             self.caller.name,
@@ -213,7 +224,7 @@ class CallFlow:
             )
             if known is not None and isinstance(self._unless_ended_early(known), Admission):
                 log.info(
-                    "call %s from %s: moderator of conference %s by caller ID",
+                    "call %r from %r: moderator of conference %s by caller ID",
                     self.caller.uuid,
                     self.caller.caller_id,
                     known.conference.id,
@@ -238,7 +249,7 @@ class CallFlow:
                 result = self._unless_ended_early(result)
             if isinstance(result, Admission):
                 log.info(
-                    "call %s from %s: %s of conference %s (participant %s)",
+                    "call %r from %r: %s of conference %s (participant %s)",
                     self.caller.uuid,
                     self.caller.caller_id,
                     result.role,
@@ -276,7 +287,7 @@ class CallFlow:
     def _wrong_pin(self, attempt: int, tries: int, *, typed: bool) -> bool:
         """Count a failed try; True when the call was ended (lockout reached)."""
         log.info(
-            "call %s from %s to %s: wrong PIN (try %d of %d)",
+            "call %r from %r to %r: wrong PIN (try %d of %d)",
             self.caller.uuid,
             self.caller.caller_id,
             self.caller.number,
@@ -293,7 +304,7 @@ class CallFlow:
         if not self.services.lockout.locked(self.caller.caller_id, self.caller.number):
             return False
         log.warning(
-            "call %s from %s to %s refused: too many wrong PINs (lockout)",
+            "call %r from %r to %r refused: too many wrong PINs (lockout)",
             self.caller.uuid,
             self.caller.caller_id,
             self.caller.number,
@@ -306,7 +317,7 @@ class CallFlow:
         conference = refused.conference
         assert conference is not None
         log.info(
-            "call %s from %s: conference %s refused the caller: %s",
+            "call %r from %r: conference %s refused the caller: %s",
             self.caller.uuid,
             self.caller.caller_id,
             conference.id,
@@ -380,7 +391,7 @@ class CallFlow:
         self._announce_name(room, "has_joined")
         arg = conference_argument(room, self.config.freeswitch.conference_profile, flags)
         log.info(
-            "call %s from %s joins %s as %s (%s)",
+            "call %r from %r joins %s as %s (%s)",
             self.caller.uuid,
             self.caller.caller_id,
             room,
@@ -388,13 +399,22 @@ class CallFlow:
             ",".join(flags) or "no flags",
         )
         # The conference application runs as long as the caller is in the room.
-        self.session.execute("conference", arg, timeout=None)
-        log.info("call %s from %s left %s", self.caller.uuid, self.caller.caller_id, room)
+        try:
+            self.session.execute("conference", arg, timeout=None)
+        except OutboundSessionHasGoneAway:
+            if self.session.hangup_cause is None and (stay := self._stay) is not None:
+                # Our socket closed, not the call: FreeSWITCH keeps the caller in the room,
+                # and the room controller records their leave (docs/ivr.md).
+                self._stay = None
+                ids = stay.conference.stored_id, stay.attendance_id, stay.participant_id
+                self.services.rooms.adopt(self.caller.uuid, *ids)
+            raise
+        log.info("call %r from %r left %s", self.caller.uuid, self.caller.caller_id, room)
         self.session.hangup()
 
     def _refuse_room(self, conference: Conference, prompt: str) -> None:
         log.info(
-            "call %s from %s: conference %s refused the participant: room %s",
+            "call %r from %r: conference %s refused the participant: room %s",
             self.caller.uuid,
             self.caller.caller_id,
             conference.id,
@@ -480,7 +500,7 @@ class CallFlow:
             self._api.play(room, str(self._name_file))
             self._api.play(room, self.prompts[prompt])
         except ConferenceAPIError as exc:
-            log.debug("call %s: name not announced in %s: %s", self.caller.uuid, room, exc)
+            log.debug("call %r: name not announced in %s: %r", self.caller.uuid, room, exc)
 
     def _record_join(self, admission: Admission, room: str) -> _Stay:
         store = self.services.store
@@ -513,6 +533,8 @@ class CallFlow:
             if stay is not None:
                 self._record_leave(stay)
                 self._announce_name_after(stay.room)
+        except DatabaseBusyError as exc:
+            log.error("call %r: its leave is not recorded: %s", self.caller.uuid, exc)
         finally:
             if self._name_file is not None:
                 self._name_file.unlink(missing_ok=True)
@@ -529,14 +551,15 @@ class CallFlow:
         try:
             self._announce_name(room, "has_left")
         except ESLError as exc:
-            log.debug("call %s: no leave announcement: %s", self.caller.uuid, exc)
+            log.debug("call %r: no leave announcement: %r", self.caller.uuid, exc)
 
     # -- helpers --------------------------------------------------------------------------
     def _room_api(self, command: str) -> str:
         return self.session.api(command, timeout=self._limit)
 
     def _play(self, prompt: str) -> None:
-        self.session.playback(self.prompts[prompt], timeout=self._limit)
+        file = self.prompts[prompt]
+        check_playback(self.session.playback(file, timeout=self._limit), file, self.caller.uuid)
 
     def _goodbye(self) -> None:
         self._play("goodbye")
@@ -559,6 +582,7 @@ class CallFlow:
             ivr.digit_timeout_seconds * 1000,
             timeout=wait,
         )
+        check_prompt(result, self.prompts[prompt], self.caller.uuid)
         return result.digits if result.accepted and result.digits.isdigit() else ""
 
     def _end_politely(self) -> None:
@@ -568,4 +592,4 @@ class CallFlow:
             self.session.execute("playback", self.prompts["goodbye"], wait=False)
             self.session.hangup()
         except ESLError as exc:
-            log.info("call %s: could not end politely: %s", self.caller.uuid, exc)
+            log.info("call %r: could not end politely: %r", self.caller.uuid, exc)

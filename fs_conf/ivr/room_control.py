@@ -2,7 +2,8 @@
 
 `RoomController` acts on moderators' keys from the inbound Event Socket connection and keeps
 `RoomState` (mute all, lock, recording) per room and occurrence in the store. Call `start()`
-after the inbound connection is up and again after it reconnects.
+after the inbound connection is up and again after it reconnects; it also hands the callers
+whose call flow has gone to `Adoption`, which records their leave.
 Why and how: docs/ivr.md#room-control
 """
 
@@ -11,17 +12,29 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import stat
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import gevent.lock
 
 from fs_conf.config import Config
 from fs_conf.errors import NotFoundError
-from fs_conf.esl import ConferenceAPI, ConferenceAPIError, ESLError, Event, InboundESL, RoomNotFound
+from fs_conf.esl import (
+    ConferenceAPI,
+    ConferenceAPIError,
+    ConnectionLost,
+    ESLError,
+    Event,
+    InboundESL,
+    RoomNotFound,
+)
+from fs_conf.ivr.adoption import AdoptedStay, Adoption
 from fs_conf.ivr.room_names import parse_room_name, room_name
+from fs_conf.ivr.unplayed import room_play_failed
 from fs_conf.keypad import Keypad, KeypadAction, keypad_from_config
 from fs_conf.model import Conference, Occurrence, RoomState
 from fs_conf.prompts import Prompts
@@ -36,12 +49,26 @@ MAINTENANCE = "conference::maintenance"
 def recording_path(
     recordings_dir: str, conference_id: int, occurrence_start: datetime, number: int
 ) -> str:
-    """The file of the `number`-th recording (0-based) of one occurrence.
-
-    mod_conference creates missing folders itself (conference_record.c)."""
+    """The file of the `number`-th recording (0-based) of one occurrence, in a folder per
+    conference (`make_recording_folder`)."""
     stamp = occurrence_start.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     name = stamp if number == 0 else f"{stamp}-{number + 1}"
     return os.path.join(os.path.abspath(recordings_dir), str(conference_id), f"{name}.wav")
+
+
+def make_recording_folder(path: str) -> None:
+    """Create the folder of recording `path` with the permissions of the recordings folder
+    (0700 when fs_conf created that one). mod_conference would create a missing folder
+    itself, open to FreeSWITCH's group: 0750 less its umask (conference_record.c,
+    switch_dir_make_recursive with SWITCH_DEFAULT_DIR_PERMS of src/include/switch_types.h)."""
+    folder = Path(path).parent
+    folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = stat.S_IMODE(folder.parent.stat().st_mode)
+    try:
+        folder.mkdir(mode=mode)
+    except FileExistsError:
+        return
+    folder.chmod(mode)  # mkdir's mode less the umask: an admin's 0770 must stay 0770
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,11 +109,13 @@ class RoomController:
             "lock": self._on_lock,
             "unlock": self._on_lock,
             "add-member": self._on_join,
+            "del-member": self._on_leave,
             "start-recording": self._on_recording_started,
             "stop-recording": self._on_recording_stopped,
             "conference-destroy": self._on_destroy,
         }
         self._schedule_listeners: list[Callable[[], None]] = []
+        self._adoption = Adoption(store, esl.api, self._running, clock)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -110,7 +139,8 @@ class RoomController:
             listener()
 
     def reconcile(self) -> None:
-        """Bring stored locks and recordings in line with the rooms FreeSWITCH really has."""
+        """Bring stored locks and recordings in line with the rooms FreeSWITCH really has, and
+        the attendance of callers whose flow has gone (`Adoption.catch_up`)."""
         for stored in self._store.room_states():
             if not (stored.locked or stored.recording):
                 continue
@@ -125,10 +155,17 @@ class RoomController:
                     self._save(dataclasses.replace(stored, locked=False, recording=""))
                 except ESLError as error:
                     log.warning(
-                        "room %s: cannot read its lock: %s", room_name(stored.conference_id), error
+                        "room %s: cannot read its lock: %r", room_name(stored.conference_id), error
                     )
+        self._adoption.catch_up()
 
     # -- what the IVR and the scheduler use ----------------------------------------------
+
+    def adopt(self, call_uuid: str, conference_id: int, attendance: int, who: int | None) -> None:
+        """Record the leave of this caller (attendance id, participant id or None) from the
+        room's `del-member`: their call flow lost its socket while FreeSWITCH keeps them in
+        the room."""
+        self._adoption.take(call_uuid, AdoptedStay(conference_id, attendance, who))
 
     def state(self, room: str) -> RoomState:
         """The room's state for the occurrence open now (a fresh one for a new occurrence).
@@ -176,8 +213,20 @@ class RoomController:
                 handler(conference_id, event)
             except NotFoundError:
                 log.info("room event for conference %s, which no longer exists", conference_id)
+            except RoomNotFound:
+                # Everyone left before the event was acted on: nothing left to control.
+                log.info(
+                    "conference %s: %r came after the room closed", conference_id, event["Action"]
+                )
+            except ConnectionLost as error:
+                log.warning(
+                    "conference %s: %r not acted on, the Event Socket connection went: %r",
+                    conference_id,
+                    event["Action"],
+                    error,
+                )
             except ESLError as error:
-                log.error("conference %s: %s failed: %s", conference_id, event["Action"], error)
+                log.error("conference %s: %r failed: %r", conference_id, event["Action"], error)
 
     def _on_key(self, conference_id: int, event: Event) -> None:
         key = event.get("DTMF-Key", "")
@@ -187,7 +236,7 @@ class RoomController:
         room = room_name(conference_id)
         if action is None:
             log.info(
-                "conference %s: key %s from %s is not a keypad action",
+                "conference %s: key %r from %r is not a keypad action",
                 conference_id,
                 key,
                 caller_id,
@@ -197,7 +246,7 @@ class RoomController:
             # Only the moderator group binds these keys; a participant group that does is a
             # configuration mistake that must not hand out a moderator's powers.
             log.warning(
-                "conference %s: %s (%s) pressed by non-moderator %s: refused",
+                "conference %s: %r (%s) pressed by non-moderator %r: refused",
                 conference_id,
                 key,
                 action.value,
@@ -207,7 +256,7 @@ class RoomController:
             return
         conference = self._store.get_conference(conference_id)
         log.info(
-            "conference %s: moderator %s (member %s) pressed %s: %s",
+            "conference %s: moderator %r (member %s) pressed %r: %s",
             conference_id,
             caller_id,
             member_id,
@@ -227,18 +276,27 @@ class RoomController:
         if self._load(conference).muted_all:
             member_id = event.get("Member-ID", "")
             log.info(
-                "conference %s: muting member %s, who joined after mute all",
+                "conference %s: muting member %r, who joined after mute all",
                 conference_id,
                 member_id,
             )
-            self._api.mute(room_name(conference_id), member_id)
+            try:
+                self._api.mute(room_name(conference_id), member_id)
+            except ConferenceAPIError as error:
+                # The member hung up before their join event came (conference_api.c).
+                if isinstance(error, RoomNotFound) or "Non-Existant ID" not in error.reply:
+                    raise
+                log.info("conference %s: member %r left before the mute", conference_id, member_id)
+
+    def _on_leave(self, conference_id: int, event: Event) -> None:
+        self._adoption.left(event.get("Unique-ID", ""))
 
     def _on_recording_started(self, conference_id: int, event: Event) -> None:
         if "Error" not in event:
             return
         state = self._load(self._store.get_conference(conference_id))
         log.error(
-            "conference %s: recording %s failed: %s",
+            "conference %s: recording %r failed: %r",
             conference_id,
             event.get("Path"),
             event["Error"],
@@ -287,7 +345,7 @@ class RoomController:
         newest = max(others, key=lambda member: member.id)
         self._api.kick(press.room, newest.id)
         log.info(
-            "conference %s: removed member %s (%s)",
+            "conference %s: removed member %s (%r)",
             press.conference.id,
             newest.id,
             newest.caller_id_number,
@@ -323,6 +381,15 @@ class RoomController:
         path = recording_path(
             self._config.ivr.recordings_dir, press.conference.stored_id, start, state.recordings
         )
+        try:
+            make_recording_folder(path)
+        except OSError as error:  # mod_conference may still manage, as FreeSWITCH's user
+            log.error(
+                "conference %s: cannot create the folder of %s: %s",
+                press.conference.id,
+                path,
+                error,
+            )
         self._api.record(press.room, path)
         self._save(dataclasses.replace(state, recording=path, recordings=state.recordings + 1))
         log.info("conference %s: recording to %s", press.conference.id, path)
@@ -378,15 +445,15 @@ class RoomController:
             log.info("room %s: recording %s had already stopped", room, path)
 
     def _tell_member(self, room: str, member_id: int, prompt: str) -> None:
+        file = self._prompts.file(prompt)
         try:
-            self._api.play(room, self._prompts.file(prompt), member_id)
+            self._api.play(room, file, member_id)
         except ESLError as error:
-            log.warning(
-                "room %s: prompt %s for member %s not played: %s", room, prompt, member_id, error
-            )
+            room_play_failed(room, file, error, member_id)
 
     def _tell_room(self, room: str, prompt: str) -> None:
+        file = self._prompts.file(prompt)
         try:
-            self._api.play(room, self._prompts.file(prompt))
+            self._api.play(room, file)
         except ESLError as error:
-            log.warning("room %s: prompt %s not played: %s", room, prompt, error)
+            room_play_failed(room, file, error)

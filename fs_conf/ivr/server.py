@@ -8,6 +8,7 @@ again whenever it drops. Details: docs/ivr.md#the-ivr-server
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,7 +33,14 @@ MAX_CALLS = 1000
 """Simultaneous calls accepted; FreeSWITCH's own session limit usually bites first."""
 
 RECONNECT_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0)
-"""Waits between attempts to reach the inbound Event Socket again; the last one repeats."""
+"""Waits before trying again a server that took the connection but failed the login or
+dropped it soon after; the last one repeats."""
+
+PROBE_SECONDS = 1.0
+"""Wait before trying again a port nothing listens on (a refused connect costs nothing)."""
+
+STABLE_SECONDS = 10.0
+"""A connection up this long counts as working: when it drops, fs_conf reconnects at once."""
 
 
 def names_dir(config: Config) -> Path:
@@ -93,13 +101,18 @@ class IvrServer:
     def start(self) -> None:
         """Listen for calls, then connect the room controller (in the background, retrying)."""
         self._stopping = False
-        self.services.names_dir.mkdir(parents=True, exist_ok=True)
+        # What callers say is recorded there: fs_conf creates both folders for its own user
+        # alone (a umask only takes bits away); folders that exist keep their permissions.
+        self.services.names_dir.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.services.names_dir.mkdir(mode=0o700, exist_ok=True)
         self._forget_stale_names()
         self.calls.start()
         self._keeper = gevent.spawn(self._keep_inbound)
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop accepting calls, end the live ones, close the inbound connection."""
+        """Stop accepting calls, close every call socket (callers in a room stay there, as
+        FreeSWITCH keeps a channel whose socket closed; the next start adopts them) and the
+        inbound connection."""
         self._stopping = True
         self.calls.stop(timeout)
         if self._keeper is not None:
@@ -123,35 +136,63 @@ class IvrServer:
         return CallFlow(session, self.services)
 
     def _keep_inbound(self) -> None:
-        """Connect, start the room controller, and do it again after every drop."""
-        attempt = 0
+        """Connect, start the room controller, and do it again after every drop.
+
+        A closed port is tried again every PROBE_SECONDS, so control is back soon after
+        FreeSWITCH listens again. A server that takes the connection but fails the login, or
+        drops it within STABLE_SECONDS, is tried again after growing waits, so one that drops
+        every login is not stormed with connects."""
+        failures = 0
+        unreachable_logged = False
         while not self._stopping:
             try:
                 self.inbound.connect()
                 self.rooms.start()
             except ESLError as exc:
-                wait = RECONNECT_SECONDS[min(attempt, len(RECONNECT_SECONDS) - 1)]
-                log.warning(
-                    "inbound Event Socket %s:%s unavailable (%s); retrying in %ss",
-                    self.inbound.host,
-                    self.inbound.port,
-                    exc,
-                    wait,
-                )
-                attempt += 1
-                gevent.sleep(wait)
+                if self.inbound.reached:
+                    failures = self._back_off(failures, f"unavailable ({exc!r})")
+                    continue
+                if not unreachable_logged:
+                    log.warning(
+                        "inbound Event Socket %s:%s not reachable (%r); trying every %ss",
+                        self.inbound.host,
+                        self.inbound.port,
+                        exc,
+                        PROBE_SECONDS,
+                    )
+                    unreachable_logged = True
+                gevent.sleep(PROBE_SECONDS)
                 continue
-            attempt = 0
+            unreachable_logged = False
+            up_since = time.monotonic()
             self._ready.set()
             log.info("room controller listening on %s:%s", self.inbound.host, self.inbound.port)
             self.inbound.disconnected.wait()
             self._ready.clear()
-            if not self._stopping:
-                log.warning(
-                    "inbound Event Socket %s:%s lost; reconnecting",
-                    self.inbound.host,
-                    self.inbound.port,
-                )
+            if self._stopping:
+                return
+            if time.monotonic() - up_since < STABLE_SECONDS:
+                failures = self._back_off(failures, "dropped soon after the login")
+                continue
+            failures = 0
+            log.warning(
+                "inbound Event Socket %s:%s lost; reconnecting",
+                self.inbound.host,
+                self.inbound.port,
+            )
+
+    def _back_off(self, failures: int, problem: str) -> int:
+        """Wait before the next attempt, longer after each failure; returns the new count."""
+        wait = RECONNECT_SECONDS[min(failures, len(RECONNECT_SECONDS) - 1)]
+        log.warning(
+            "inbound Event Socket %s:%s %s; retrying in %ss",
+            self.inbound.host,
+            self.inbound.port,
+            problem,
+            wait,
+        )
+        gevent.sleep(wait)
+        return failures + 1
 
     def _forget_stale_names(self) -> None:
         """Name recordings belong to one call; any left from a crash are of no use."""

@@ -13,6 +13,7 @@ from email.headerregistry import Address
 
 from fs_conf.errors import ValidationError
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _PLAIN_ADDRESS = re.compile(
     rf"(?P<local>[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*)@(?P<domain>{_LABEL}(?:\.{_LABEL})*)"
@@ -45,9 +46,11 @@ def parse_address_fully(field: str, text: str) -> Address:
     try:
         header = policy.SMTP.header_factory("To", text)
         valid = not header.defects and len(header.addresses) == 1 and header.addresses[0].domain
-    except (errors.HeaderParseError, IndexError, AttributeError):
+        valid = valid and not _CONTROL.search(header.addresses[0].display_name)
+    except (errors.HeaderParseError, IndexError, AttributeError, ValueError):
         # The parser itself trips over some malformed text (`<a@`, `a@[`) instead of
-        # reporting a defect; it is no address either way.
+        # reporting a defect, and refuses a name whose encoded-word holds a line break;
+        # it is no address either way.
         valid = False
     if not valid:
         raise ValidationError(

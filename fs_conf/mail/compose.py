@@ -243,6 +243,7 @@ class _Composer:
             recipient_name=name,
             recipient_email=email,
             reply_to=context.reply_to,
+            conference_uid=self.conf.uid,
             key=key,
             date=self.now,
         )
@@ -271,9 +272,9 @@ class _Composer:
             title=one_line(conf.title),
             description="",
             location=one_line(conf.location) or dial_number(conf, self.config),
-            organizer=Attendee(organizer.name or replies, replies),
+            organizer=Attendee(one_line(organizer.name) or replies, replies),
             attendees=[
-                Attendee(p.name, p.email, chair=p.role is Role.MODERATOR)
+                Attendee(one_line(p.name), p.email, chair=p.role is Role.MODERATOR)
                 for p in conf.participants
                 if p.email
             ],
@@ -298,10 +299,10 @@ def _without_secrets(text: str, conf: Conference) -> str:
 def _check_addresses(conf: Conference) -> dict[str, str]:
     """Refuse a bad address before anything is rendered (it would end up in headers).
     Returns each participant e-mail as written -> the bare address mail is sent to."""
-    if conf.reply_to:
-        check_address("reply_to", conf.reply_to)
-    if "@" in conf.organizer:
-        check_address("organizer", conf.organizer)
+    for field, text in (("reply_to", conf.reply_to), ("organizer", conf.organizer)):
+        if "@" in text:
+            # the address as the mails take it: a name beside it is text, not address syntax
+            check_address(field, person(text).email or text)
     return {
         p.email: check_address("participant.email", p.email) for p in conf.participants if p.email
     }

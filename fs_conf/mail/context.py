@@ -217,11 +217,12 @@ def conference_url(public_url: str, conf: Conference) -> str:
 def reply_address(conf: Conference, config: Config) -> str:
     """Where replies go: the conference's reply-to, else the organizer's address, else the
     sender's (bare addresses)."""
-    for text in (conf.reply_to, conf.organizer, config.mail.sender):
-        address = parseaddr(text)[1]
-        if "@" in address:
+    for text in (conf.reply_to, conf.organizer):
+        address = person(text).email
+        if address:
             return address
-    return ""
+    address = parseaddr(config.mail.sender)[1]
+    return address if "@" in address else ""
 
 
 def keypad(config: Config) -> KeyVars:
@@ -232,11 +233,17 @@ def keypad(config: Config) -> KeyVars:
 
 
 def person(text: str, fallback_email: str = "") -> PersonVars:
-    """`Name <mail>` or a bare name or a bare address, as organizers are written."""
-    name, email = parseaddr(text)
-    if "@" not in email:
-        return PersonVars(name=text.strip(), email=fallback_email)
-    return PersonVars(name=name or email, email=email)
+    """`Name <mail>` or a bare address or a bare name, as organizers are written. The name is
+    what stands before the last `<`, as typed (enclosing quotes aside): never read as address
+    syntax, where a comma, an `@` or an encoded-word in it would change who is meant."""
+    value = text.strip()
+    head, bracket, tail = value.rpartition("<")
+    if bracket and tail.endswith(">") and "@" in tail:
+        email = tail[:-1].strip()
+        return PersonVars(name=head.strip().strip('"').strip() or email, email=email)
+    if "@" in value and not any(char.isspace() for char in value):
+        return PersonVars(name=value, email=value)
+    return PersonVars(name=value, email=fallback_email)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
-"""Header lines exactly as `email.policy.SMTP` writes them, without its cost where it does
-nothing.
+"""Header lines as `email.policy.SMTP` writes them, without its cost where it does nothing,
+and with fs_conf's own encoded-words where text needs them.
 
 `folded` is the email package's own way; `unstructured`, `message_id` and `address` skip it
 for values it would leave as they are, and `multipart_content_type` folds once per subtype.
-Why and how: docs/mail.md#fast-paths
+Text that needs encoded-words (not ASCII, or holding `=?`) is encoded by `encoded_words`.
+Why and how: docs/mail.md#fast-paths, docs/mail.md#user-text-in-headers
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from email import policy
 from email.headerregistry import Address
 from functools import lru_cache
 
+from fs_conf.mail import encoded_words
+
 POLICY = policy.SMTP
 LINE_LENGTH = 78
 """Where `policy.SMTP` folds (its max_line_length, RFC 5322's recommended limit)."""
@@ -21,6 +24,9 @@ BOUNDARY_DIGITS = len(repr(sys.maxsize - 1))
 """Width of the number in a boundary, as email.generator has it."""
 
 _PRINTABLE = re.compile(r"[ -~]+")
+_WRITTEN_AS_IS = re.compile(r"[\t -~]*")
+_WORDS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]*")
+"""Atoms (RFC 5322 atext) and spaces: a display name that needs no quotes."""
 _SIMPLE_MESSAGE_ID = re.compile(r"<[0-9a-f]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*>")
 
 
@@ -30,10 +36,14 @@ def folded(name: str, value: object) -> bytes:
 
 
 def unstructured(name: str, text: str) -> bytes:
-    """A text header (Subject): the parsed value of unstructured text is the text itself."""
+    """A text header (Subject) that every reader shows as `text`, character for character."""
     if _plain(name, text):
         return _line(name, text)
-    return folded(name, text)
+    if _literal(text):
+        line = folded(name, text)
+        if b"=?" not in line:
+            return line
+    return _encoded(name, text)
 
 
 def message_id(name: str, value: str) -> bytes:
@@ -46,11 +56,19 @@ def message_id(name: str, value: str) -> bytes:
 
 def address(name: str, value: Address) -> bytes:
     """An address header with one address: the policy parses `str(value)` (the display name
-    quoted where RFC 5322 needs it) and writes that text when it fits on the line."""
+    quoted where RFC 5322 needs it) and writes that text when it fits on the line. Every
+    reader shows the display name as `value.display_name`, character for character."""
     text = str(value)
     if _plain(name, text):
         return _line(name, text)
-    return folded(name, value)
+    # Folding a quoted name, the policy drops its quotes: `"Doe, John ..."` became two
+    # addresses. So it folds only names of words and spaces.
+    if _literal(value.display_name) and _WORDS.fullmatch(value.display_name):
+        line = folded(name, value)
+        if b"=?" not in line:
+            return line
+    tail = f"<{value.addr_spec}>" if value.display_name else value.addr_spec
+    return _encoded(name, value.display_name, tail)
 
 
 def boundary_text(number: int) -> str:
@@ -81,6 +99,27 @@ def _plain(name: str, text: str) -> bool:
         and _PRINTABLE.fullmatch(text) is not None
         and "=?" not in text
     )
+
+
+def _literal(text: str) -> bool:
+    """Text the email package may write: ASCII without `=?`. Its parser decodes every
+    `=?...?=` it meets (a typed one too), and its folder fills encoded-words to the line's
+    end, past 75 characters, so its line is kept only when it holds no encoded-word."""
+    return _WRITTEN_AS_IS.fullmatch(text) is not None and "=?" not in text
+
+
+def _encoded(name: str, text: str, tail: str = "") -> bytes:
+    """`name: <text as encoded-words> <tail>`, folded before a word that would pass
+    LINE_LENGTH (the whitespace between two encoded-words is not part of the text)."""
+    words = encoded_words.encode(text, first=LINE_LENGTH - len(name) - 2) if text else []
+    line = f"{name}:"
+    lines = []
+    for position, word in enumerate([*words, tail] if tail else words):
+        if position and len(line) + 1 + len(word) > LINE_LENGTH:
+            lines.append(line)
+            line = ""
+        line += " " + word
+    return "\r\n".join([*lines, line]).encode("ascii") + b"\r\n"
 
 
 def _line(name: str, text: str) -> bytes:

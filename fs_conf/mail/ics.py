@@ -8,6 +8,7 @@ What calendar clients need: docs/mail.md#what-calendar-clients-need
 from __future__ import annotations
 
 import calendar as monthcal
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -45,10 +46,31 @@ UTC_NAMES = frozenset(
         "Etc/Greenwich",
     }
 )
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+"""RFC 5545's CONTROL (all but HTAB) and the C1 controls."""
 _WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _RULE_CHECK_YEARS = 5
 _CACHED_TIMEZONES = 64
 """Distinct (zone, year) VTIMEZONEs kept: a year's mailings use a handful of zones."""
+
+
+class Text(icalendar.vText):
+    """A TEXT value escaped as RFC 5545 section 3.3.11 says: the backslash first, so a typed
+    `\\N` stays two characters (icalendar's vText turns it into a line break first). Line
+    breaks become `\\n`; other control characters, which TEXT cannot hold, spaces."""
+
+    __slots__ = ()
+
+    def to_ical(self) -> bytes:
+        escaped = (
+            self.replace("\\", "\\\\")
+            .replace(";", "\\;")
+            .replace(",", "\\,")
+            .replace("\r\n", "\\n")
+            .replace("\n", "\\n")
+            .replace("\r", "\\n")
+        )
+        return _CONTROL.sub(" ", escaped).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -142,11 +164,9 @@ class CalendarFrame:
         """Exactly `build_calendar(replace(event, description=description), timezone)`."""
         if self.head is None or self.tail is None:
             return build_calendar(replace(self.event, description=description), self.timezone)
-        # The same call icalendar's Component.content_line makes, so the escaping is
-        # icalendar's own, and so is the folding at 75 octets (`fs_conf.mail.folding`).
-        line = Contentline.from_parts(
-            "DESCRIPTION", icalendar.Parameters(), icalendar.vText(description)
-        )
+        # The same call icalendar's Component.content_line makes, so the escaping is the
+        # same as `_vevent`'s, and so is the folding at 75 octets (`fs_conf.mail.folding`).
+        line = Contentline.from_parts("DESCRIPTION", icalendar.Parameters(), Text(description))
         return self.head + folding.content_line(line) + self.tail
 
 
@@ -178,15 +198,19 @@ def _vevent(event: EventSpec, zone: ZoneInfo, utc: bool) -> icalendar.Event:
         vevent.add("rrule", parse_rrule(event.rrule, zone))
         if event.exdates:
             vevent.add("exdate", [moment(d) for d in sorted(event.exdates)])
-    vevent.add("summary", event.title)
-    vevent.add("description", event.description)
+    vevent.add("summary", Text(event.title))
+    vevent.add("description", Text(event.description))
     if event.location:
-        vevent.add("location", event.location)
+        vevent.add("location", Text(event.location))
     if event.url:
         vevent.add("url", event.url)
     vevent.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
     vevent.add("transp", "OPAQUE")
-    vevent.add("organizer", _address(event.organizer), parameters={"CN": event.organizer.name})
+    vevent.add(
+        "organizer",
+        _address(event.organizer),
+        parameters={"CN": parameter_text(event.organizer.name)},
+    )
     for person in event.attendees:
         vevent.add("attendee", _address(person), parameters=_attendee_parameters(person))
     if not event.cancelled and event.alarm_minutes > 0:
@@ -204,14 +228,22 @@ def _attendee_parameters(person: Attendee) -> dict[str, str]:
         "ROLE": "CHAIR" if person.chair else "REQ-PARTICIPANT",
         "PARTSTAT": "NEEDS-ACTION",
         "RSVP": "TRUE",
-        "CN": person.name or person.email,
+        "CN": parameter_text(person.name or person.email),
     }
+
+
+def parameter_text(text: str) -> str:
+    """`text` for a parameter value (a name in CN): a backslash as the full-width `＼`.
+    Parameter values have no escapes (RFC 5545 section 3.2), yet parsers skip a quote or
+    delimiter after a backslash (libical's parser_get_next_char, icalendar), so a name
+    ending in one would run into the address."""
+    return text.replace("\\", "\uff3c")
 
 
 def _alarm(title: str, minutes: int) -> icalendar.Alarm:
     alarm = icalendar.Alarm()
     alarm.add("action", "DISPLAY")
-    alarm.add("description", title)
+    alarm.add("description", Text(title))
     alarm.add("trigger", timedelta(minutes=-minutes))
     return alarm
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import binascii
 import hashlib
 import random
+import re
 import sys
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,7 @@ from fs_conf.mail.headers import LINE_LENGTH
 
 _CACHED = 256
 CALENDAR_FILENAME = "invite.ics"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -40,21 +42,28 @@ class Envelope:
     recipient_name: str
     recipient_email: str
     reply_to: str
+    conference_uid: str
+    """The conference's iCalendar UID (a uuid4 made when it was created)."""
     key: str
-    """The outbox key; the Message-ID is derived from it, so a resend carries the same one."""
+    """The outbox key. The Message-ID is derived from both: a resend carries the same one,
+    another conference (in another database, too) never does."""
     date: datetime
 
 
 def one_line(value: str) -> str:
-    """Collapse all whitespace, line breaks included, to single spaces."""
-    return " ".join(value.split())
+    """Collapse all whitespace, line breaks included, to single spaces; a control character
+    (which no header or calendar line may hold) counts as a space."""
+    return " ".join(_CONTROL.sub(" ", value).split())
 
 
-def message_id(key: str, sender: str) -> str:
-    """`<sha256(key)[:32]@sender-domain>`: stable per outbox entry, so a receiver can drop a
-    duplicate delivered after a crash between the server's 250 and marking the entry sent."""
+def message_id(conference_uid: str, key: str, sender: str) -> str:
+    """`<sha256(uid, key)[:32]@sender-domain>`: stable per outbox entry, so a receiver can drop
+    a duplicate delivered after a crash between the server's 250 and marking the entry sent;
+    the UID keeps it apart from the IDs of a re-created database or another installation,
+    whose conference ids, recipients and sequences repeat."""
     domain = _sender_domain(sender) or "localhost"
-    return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}@{domain}>"
+    digest = hashlib.sha256(f"{conference_uid}\n{key}".encode()).hexdigest()
+    return f"<{digest[:32]}@{domain}>"
 
 
 @lru_cache(maxsize=_CACHED)
@@ -82,7 +91,9 @@ def build_message(
     lines += [
         headers.unstructured("Subject", one_line(subject)),
         _folded("Date", format_datetime(envelope.date)),
-        headers.message_id("Message-ID", message_id(envelope.key, envelope.sender)),
+        headers.message_id(
+            "Message-ID", message_id(envelope.conference_uid, envelope.key, envelope.sender)
+        ),
         b"Auto-Submitted: auto-generated\r\n",
         b"MIME-Version: 1.0\r\n",
     ]

@@ -207,7 +207,10 @@ class FolderSession:
     def send(self, recipient: str, key: str, message: bytes) -> None:
         target = self.folder / eml_name(key)
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            # Mails name conferences, numbers and PINs: the folder is its owner's alone (a
+            # umask only takes bits away), each file too (mkstemp creates it 0600). A folder
+            # that exists keeps the permissions its admin gave it.
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
             try:
                 with os.fdopen(handle, "wb") as out:

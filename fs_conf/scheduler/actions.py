@@ -1,8 +1,8 @@
 """Carry out one planned task and record it, so that a restart neither repeats nor skips it.
 
 Mails are queued together with their mark in one transaction. Room actions cannot share a
-transaction with FreeSWITCH: a call-out is marked before it is placed, a warning or an end is
-marked after it is done. Why: docs/scheduler.md#carrying-out-a-task
+transaction with FreeSWITCH: a call-out is marked once FreeSWITCH accepted its originate, a
+warning or an end after it is done. Why: docs/scheduler.md#carrying-out-a-task
 """
 
 from __future__ import annotations
@@ -18,8 +18,14 @@ import gevent.pool
 
 from fs_conf.config import Config
 from fs_conf.errors import NotFoundError
-from fs_conf.esl import ConferenceAPI, ESLError, InboundESL, RoomNotFound
-from fs_conf.ivr.callout import Dial, callout_status, place_callout, prepare_callout
+from fs_conf.esl import BackgroundJob, ConferenceAPI, ESLError, InboundESL, RoomNotFound
+from fs_conf.ivr.callout import (
+    Dial,
+    callout_result,
+    callout_status,
+    place_callout,
+    prepare_callout,
+)
 from fs_conf.ivr.room_names import room_name
 from fs_conf.model import Conference, Occurrence
 from fs_conf.prompts import DEFAULTS, Prompts
@@ -67,6 +73,7 @@ class Actions:
         self._ivr_address = ivr_address
         self._calls = calls
         self._prompts = Prompts.from_config(config)
+        self._placed_unmarked: set[tuple[int, datetime | None, str]] = set()
         self._runners: dict[TaskKind, Callable[[Task, datetime], Outcome]] = {
             TaskKind.MAILING: self._mailing,
             TaskKind.REMINDER: self._reminder,
@@ -99,6 +106,9 @@ class Actions:
     def _callout(self, task: Task, now: datetime) -> Outcome:
         conference, occurrence, participant = task.conference, _occurrence(task), task.participant
         assert participant is not None and participant.id is not None
+        if task.key in self._placed_unmarked:
+            self._mark_placed(task)
+            return Outcome.DONE
         if not self._esl.connected:
             return Outcome.RETRY
         if self._in_room(conference, occurrence, participant.id):
@@ -122,33 +132,50 @@ class Actions:
             )
             self._store.mark_task_done(_id(conference), occurrence.start, task.name)
             return Outcome.DONE
-        with self._store.transaction():
-            if not self._store.mark_task_done(_id(conference), occurrence.start, task.name):
-                return Outcome.DONE
-            self._store.add_callout(dial.callout)
+        # Stored first: the IVR admits the callee only against this record.
+        self._store.add_callout(dial.callout)
+        try:
+            job = place_callout(self._esl, dial)
+        except ESLError as error:
+            log.warning(
+                "conference %s: call-out to participant %s not placed, trying again: %r",
+                conference.id,
+                participant.id,
+                error,
+            )
+            return Outcome.RETRY
         log.info(
-            "conference %s: calling participant %s at %s (call %s)",
+            "conference %s: calling participant %s at %r (call %s)",
             conference.id,
             participant.id,
             participant.phone,
             dial.callout.call_uuid,
         )
-        self._calls.spawn(self._place, dial, participant.id)
+        self._calls.spawn(self._follow, dial, job, participant.id)
+        self._placed_unmarked.add(task.key)
+        self._mark_placed(task)
         return Outcome.DONE
 
-    def _place(self, dial: Dial, participant_id: int) -> None:
-        answer_seconds = self._config.scheduler.callout_answer_seconds
+    def _mark_placed(self, task: Task) -> None:
+        """Mark a call-out FreeSWITCH accepted as done; if the store fails, the task's retry
+        finds it in `_placed_unmarked` and only marks it, so the phone never rings twice."""
+        occurrence = _occurrence(task)
+        self._store.mark_task_done(_id(task.conference), occurrence.start, task.name)
+        self._placed_unmarked.discard(task.key)
+
+    def _follow(self, dial: Dial, job: BackgroundJob, participant_id: int) -> None:
+        """Wait for a placed call-out's result and record a callee who did not answer."""
         try:
-            reply = place_callout(self._esl, dial, answer_seconds)
+            reply = callout_result(job, self._config.scheduler.callout_answer_seconds)
         except ESLError as error:
-            log.error("call-out %r: FreeSWITCH did not take it: %s", dial, error)
+            log.error("call-out %r: no result from FreeSWITCH: %r", dial, error)
             return
         status = callout_status(reply)
         if status is None:
             log.info("call-out %r answered", dial)
             return
         log.info(
-            "call-out %r not answered (%s): participant %s is %s",
+            "call-out %r not answered (%r): participant %s is %s",
             dial,
             reply,
             participant_id,
@@ -181,7 +208,7 @@ class Actions:
         except RoomNotFound:
             log.info("conference %s: nobody in %s to warn", conference.id, room)
         except ESLError as error:
-            log.warning("conference %s: warning not played: %s", conference.id, error)
+            log.warning("conference %s: warning not played: %r", conference.id, error)
             return Outcome.RETRY
         self._store.mark_task_done(_id(conference), occurrence.start, task.name)
         return Outcome.DONE
@@ -201,7 +228,7 @@ class Actions:
         try:
             self._rooms.end_occurrence(conference, occurrence)
         except ESLError as error:
-            log.warning("conference %s: room not ended: %s", conference.id, error)
+            log.warning("conference %s: room not ended: %r", conference.id, error)
             return Outcome.RETRY
         self._store.mark_task_done(_id(conference), occurrence.start, task.name)
         return Outcome.DONE

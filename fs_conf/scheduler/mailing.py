@@ -283,7 +283,7 @@ def _log_failures(mails: Sequence[OutgoingMail]) -> None:
     for mail in mails:
         if mail.error:
             log.warning(
-                "conference %s: %s to %s not rendered, kept in the outbox as failed: %s",
+                "conference %s: %s to %r not rendered, kept in the outbox as failed: %r",
                 mail.conference_id,
                 mail.kind,
                 mail.recipient,

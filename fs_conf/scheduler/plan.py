@@ -3,12 +3,13 @@
 `plan(conferences, markers, now, config)` lists every task not yet done, in order of its due
 time; `due(tasks, now)` are those to run now and `next_due(tasks, now)` is when to wake next.
 No I/O: the same inputs always give the same plan, which makes the scheduler restart-safe.
-The tasks and when each is due: docs/scheduler.md#the-plan
+A conference whose sittings cannot be computed is handed to `set_aside` and left out, so that
+it cannot stop the others. The tasks and when each is due: docs/scheduler.md#the-plan
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -24,6 +25,9 @@ HORIZON = timedelta(days=1)
 """How far ahead one plan looks; the scheduler plans again before it runs out."""
 ATTENDANCE_SETTLE = timedelta(seconds=30)
 """Wait between the end of an occurrence and its attendance report."""
+
+SetAside = Callable[[Conference, Exception], None]
+"""Told of a conference left out of the plan and of why (its sittings cannot be computed)."""
 
 
 class TaskKind(StrEnum):
@@ -94,25 +98,83 @@ def plan(
     now: datetime,
     config: Config,
     horizon: timedelta = HORIZON,
+    *,
+    set_aside: SetAside | None = None,
 ) -> list[Task]:
-    """Every task not yet done that is due by `now + horizon`, earliest first."""
+    """Every task not yet done that is due by `now + horizon`, earliest first. A conference
+    whose sittings cannot be computed (a row no check passed: an older version's, another
+    tool's) is handed to `set_aside` and gets no task; without `set_aside` its error is
+    raised."""
+    failed: set[int] = set()
+
+    def fail(conference: Conference, error: Exception) -> None:
+        if set_aside is None:
+            raise error
+        failed.add(_id(conference))
+        set_aside(conference, error)
+
     tasks: list[Task] = []
     scheduled: list[Conference] = []
     for conference in conferences:
-        if mailing_needed(conference, markers.mailings.get(_id(conference)), now):
-            tasks.append(Task(TaskKind.MAILING, conference, now, f"mailing:{conference.sequence}"))
+        mailing = markers.mailings.get(_id(conference))
+        try:
+            if mailing_needed(conference, mailing, now):
+                name = f"mailing:{conference.sequence}"
+                tasks.append(Task(TaskKind.MAILING, conference, now, name))
+        except Exception as error:
+            fail(conference, error)
+            continue
         if conference.status is ConferenceStatus.SCHEDULED:
             scheduled.append(conference)
     grace = timedelta(minutes=config.conference.grace_minutes)
     reminder = timedelta(minutes=config.scheduler.reminder_minutes)
     low, high = now - LOOKBACK - grace, now + horizon + reminder
-    for conference, occurrences in OccurrenceIndex(scheduled).expand(low, high):
+    for conference, occurrences in _expanded(scheduled, low, high, fail):
         mailing = markers.mailings.get(_id(conference))
         since = mailing.first_seen_at if mailing is not None else now
-        for occurrence in occurrences:
-            tasks.extend(_occurrence_tasks(conference, occurrence, since, markers, config))
-    kept = [task for task in tasks if _pending(task, markers, now, horizon)]
+        try:
+            for occurrence in occurrences:
+                tasks.extend(_occurrence_tasks(conference, occurrence, since, markers, config))
+        except Exception as error:
+            fail(conference, error)
+    kept = [
+        task
+        for task in tasks
+        if task.conference.id not in failed and _pending(task, markers, now, horizon)
+    ]
     return sorted(kept, key=lambda task: (task.due, _ORDER[task.kind]))
+
+
+def _expanded(
+    conferences: list[Conference], low: datetime, high: datetime, fail: SetAside
+) -> list[tuple[Conference, list[Occurrence]]]:
+    """The occurrences of `conferences` overlapping [low, high), conference by conference;
+    one whose sittings cannot be computed goes to `fail`, the others are expanded."""
+    index = OccurrenceIndex()
+    added = []
+    for conference in conferences:
+        try:
+            index.add(conference)
+        except Exception as error:
+            fail(conference, error)
+            continue
+        added.append(conference)
+    try:
+        return index.expand(low, high)
+    except Exception:  # one of them cannot be computed: expanding each alone finds which
+        return _each_alone(added, low, high, fail)
+
+
+def _each_alone(
+    conferences: list[Conference], low: datetime, high: datetime, fail: SetAside
+) -> list[tuple[Conference, list[Occurrence]]]:
+    expanded = []
+    for conference in conferences:
+        try:
+            expanded.extend(OccurrenceIndex([conference]).expand(low, high))
+        except Exception as error:
+            fail(conference, error)
+    return expanded
 
 
 def due(tasks: Iterable[Task], now: datetime) -> list[Task]:

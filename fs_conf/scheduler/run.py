@@ -3,7 +3,8 @@
 `Scheduler.run()` runs in its own greenlet inside `fs-conf serve` until `stop()`. It plans again
 only when SQLite's `data_version` moved, so give it its own `Store`: that counter ignores the
 asking connection's own commits. It sleeps, never polling, until a task is due, a wake-up
-arrives or `scheduler.safety_check_seconds` passed. Why: docs/scheduler.md#the-loop
+arrives or `scheduler.safety_check_seconds` passed. A conference whose sittings cannot be
+computed is set aside with one error in the log. Why: docs/scheduler.md#the-loop
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from fs_conf.config import Config
 from fs_conf.esl import InboundESL
 from fs_conf.ivr.room_control import RoomController
 from fs_conf.mail.transport import Transport
+from fs_conf.model import Conference
 from fs_conf.scheduler.actions import Actions, Outcome, RoomEnder
 from fs_conf.scheduler.courier import Courier
 from fs_conf.scheduler.mailing import Mailer, Offload, run_here
@@ -108,6 +110,8 @@ class Scheduler:
         self._stale = True
         self._stopping = False
         self._failures: dict[object, tuple[int, datetime]] = {}
+        self._set_aside: dict[int, Conference] = {}
+        """Conferences left out of the plan, by id, as they were when the error was logged."""
         self.plan_count = 0
         """How many plans were computed (the loop's work is visible in tests and benchmarks)."""
 
@@ -180,11 +184,38 @@ class Scheduler:
             ended=self._store.ended_occurrences(since),
         )
         conferences = self._store.list_conferences(include_cancelled=True)
-        self._tasks = plan(conferences, markers, now, self._config)
+        found: list[tuple[Conference, Exception]] = []
+        self._tasks = plan(
+            conferences,
+            markers,
+            now,
+            self._config,
+            set_aside=lambda conference, error: found.append((conference, error)),
+        )
+        self._log_set_aside(found)
         self._planned_at = now
         self._stale = False
         self.plan_count += 1
         log.debug("planned %d tasks", len(self._tasks))
+
+    def _log_set_aside(self, found: list[tuple[Conference, Exception]]) -> None:
+        """An error for each conference newly set aside (or changed and still failing), once
+        and not every turn; a note when one is no longer (changed, cancelled or gone)."""
+        now_aside = {conference.stored_id: conference for conference, _ in found}
+        for conference, error in found:
+            if self._set_aside.get(conference.stored_id) != conference:
+                log.error(
+                    "conference %s %r cannot be scheduled and is set aside until it is changed:"
+                    " %s: %s",
+                    conference.id,
+                    conference.title,
+                    type(error).__name__,
+                    error,
+                    exc_info=error,
+                )
+        for conference_id in sorted(self._set_aside.keys() - now_aside.keys()):
+            log.info("conference %s is no longer set aside", conference_id)
+        self._set_aside = now_aside
 
     def _run_due(self, now: datetime) -> None:
         for _ in range(MAX_PASSES):

@@ -8,11 +8,14 @@ The texts: docs/simulator.md#api-commands
 from __future__ import annotations
 
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fs_conf.sim.channel import Q850, Channel
 from fs_conf.sim.show import show_channels
+from fs_conf.sim.xml_locate import Sections, xml_locate
 
 if TYPE_CHECKING:
     from fs_conf.sim.conference_api import ConferenceApi
@@ -46,6 +49,9 @@ class Api:
             "hostname": lambda arg: ctx.identity.hostname,
             "global_getvar": self.global_getvar,
             "global_setvar": self.global_setvar,
+            "module_exists": self.module_exists,
+            "file_exists": self.file_exists,
+            "xml_locate": lambda arg: xml_locate(arg, self.xml_sections()),
             "reloadxml": self.reloadxml,
             "originate": originator.originate,
             "conference": conference_api.run,
@@ -110,6 +116,32 @@ class Api:
             return "-ERR Usage: global_setvar <var>=<value>\n"
         self.ctx.global_vars[name.strip()] = value.strip()
         return "+OK\n"
+
+    def module_exists(self, arg: str) -> str:
+        """mod_commands.c module_exists_function(): by the module's name (`mod_conference`);
+        nothing at all without one."""
+        name = arg.strip()
+        if not name:
+            return ""
+        return "true" if name in self.ctx.modules else "false"
+
+    def file_exists(self, arg: str) -> str:
+        """mod_commands.c file_exists_function(): switch_file_exists() is true for any path
+        that exists, a folder too (src/switch_apr.c)."""
+        path = arg.strip()
+        return "true" if path and Path(path).exists() else "false"
+
+    def xml_sections(self) -> Sections:
+        """The dialplan's contexts and conference.conf, as `xml_locate` finds them."""
+        contexts = []
+        dialplan = self.ctx.dialplan
+        for name, extensions in (dialplan.elements if dialplan is not None else {}).items():
+            context = ET.Element("context", {"name": name})
+            context.extend(extensions)
+            contexts.append(context)
+        conferences = self.ctx.conferences
+        element = conferences.config.element if conferences is not None else None
+        return {"dialplan": contexts, "configuration": [element] if element is not None else []}
 
     def reloadxml(self, arg: str) -> str:
         try:

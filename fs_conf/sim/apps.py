@@ -95,7 +95,10 @@ def _read_once(session: Session, args: PagdArgs) -> ReadOutcome:
         return True
 
     if args.file and args.file != "silence":
-        session.play(args.file, on_key=on_key)
+        if session.play(args.file, on_key=on_key).status == "missing":
+            # A prompt that cannot be opened ends the try before any key is read, with
+            # read_result left unset (src/switch_ivr_play_say.c switch_ivr_read, `goto end`).
+            return ReadOutcome("not_found", "", "")
     collector.start_collecting()
     while not collector.done:
         key = session.next_input(collector.next_timeout_ms() / 1000.0)

@@ -97,6 +97,8 @@ class Profile:
 class ConferenceConfig:
     profiles: dict[str, Profile] = field(default_factory=dict)
     groups: dict[str, list[Control]] = field(default_factory=dict)
+    element: ET.Element | None = None
+    """`<configuration name="conference.conf">` as read, for `xml_locate configuration`."""
 
     def profile(self, name: str) -> Profile:
         return self.profiles.get(name) or Profile(name, dict(DEFAULT_PROFILE_PARAMS))
@@ -139,7 +141,7 @@ class ConferenceConfig:
         config = root if root.tag == "configuration" else root.find(".//configuration")
         if config is None:
             raise ConferenceConfigError(f"conference config {source}: no <configuration> element")
-        result = cls()
+        result = cls(element=config)
         for group in config.findall("./caller-controls/group"):
             name = group.get("name")
             if not name:

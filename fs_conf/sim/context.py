@@ -45,6 +45,8 @@ class SimContext:
     sessions_peak: int = 0
     max_sessions: int = 2000
     socket_redirect: str | None = None
+    # The loaded modules `module_exists` knows (mod_conference, ...).
+    modules: frozenset[str] = frozenset()
     # Every open Event Socket connection, both directions (closed on shutdown).
     connections: set[EslConnection] = field(default_factory=set)
     # Called with (channel, frame) for every frame an outbound socket peer sends (load mode).

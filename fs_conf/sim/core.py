@@ -38,6 +38,14 @@ DEFAULT_GLOBALS = {
     "outbound_caller_name": "FreeSWITCH",
     "outbound_caller_id": "0000000000",
 }
+# The modules of the FreeSWITCH the recordings were made with (../shared/freeswitch/README.md).
+DEFAULT_MODULES = frozenset(
+    f"mod_{name}"
+    for name in (
+        "event_socket conference dptools commands dialplan_xml loopback sofia sndfile "
+        "native_file tone_stream say_en flite db hash expr"
+    ).split()
+)
 
 
 @dataclass
@@ -55,6 +63,7 @@ class SimConfig:
     hostname: str = field(default_factory=socket.gethostname)
     global_vars: dict[str, str] = field(default_factory=dict)
     max_sessions: int = 2000
+    modules: frozenset[str] = DEFAULT_MODULES
     # "host:port" every `socket` application connects to instead of the one the dialplan
     # names (the channel data still shows the dialplan's text): lets tests run the shipped
     # dialplan against an IVR on a free port.
@@ -71,8 +80,12 @@ class Simulator:
         identity = Identity(core_uuid=str(uuidlib.uuid4()), hostname=cfg.hostname)
         global_vars = dict(DEFAULT_GLOBALS)
         global_vars["hostname"] = cfg.hostname
-        global_vars.update(cfg.global_vars)
         sounds_dir = Path(cfg.sounds_dir) if cfg.sounds_dir is not None else None
+        if sounds_dir is not None:
+            # Relative prompts are played from there, as FreeSWITCH plays them from
+            # sound_prefix (src/switch_ivr_play_say.c switch_ivr_play_file).
+            global_vars["sound_prefix"] = str(sounds_dir.resolve())
+        global_vars.update(cfg.global_vars)
         self.ctx = SimContext(
             clock=clock,
             identity=identity,
@@ -81,6 +94,7 @@ class Simulator:
             global_vars=global_vars,
             max_sessions=cfg.max_sessions,
             socket_redirect=cfg.socket_redirect,
+            modules=cfg.modules,
         )
         ctx = self.ctx
         ctx.dialplan = Dialplan.load(cfg.dialplan, ctx.global_vars, frozenset(cfg.global_vars))

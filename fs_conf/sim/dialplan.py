@@ -69,11 +69,18 @@ PROFILE_FIELDS = {
 
 
 class Dialplan:
-    """Contexts of extensions, hunted per call."""
+    """Contexts of extensions, hunted per call; `elements` keeps each context's extensions as
+    XML (after preprocessing) for `xml_locate dialplan`."""
 
-    def __init__(self, contexts: dict[str, list[Extension]], global_vars: dict[str, str]) -> None:
+    def __init__(
+        self,
+        contexts: dict[str, list[Extension]],
+        global_vars: dict[str, str],
+        elements: dict[str, list[ET.Element]] | None = None,
+    ) -> None:
         self.contexts = contexts
         self.global_vars = global_vars
+        self.elements = elements or {}
 
     @classmethod
     def load(
@@ -88,6 +95,7 @@ class Dialplan:
         `<X-PRE-PROCESS cmd="set">` lines, so a test can point a shipped dialplan elsewhere.
         """
         contexts: dict[str, list[Extension]] = {}
+        elements: dict[str, list[ET.Element]] = {}
         if path is None:
             return cls(contexts, global_vars)
         root = Path(path)
@@ -101,16 +109,16 @@ class Dialplan:
             default_context = "default"
             if root.is_dir() and file.parent != root:
                 default_context = file.parent.name
-            _load_file(file, default_context, contexts, global_vars, pinned)
-        return cls(contexts, global_vars)
+            _load_file(file, default_context, _Loaded(contexts, elements), global_vars, pinned)
+        return cls(contexts, global_vars, elements)
 
     @classmethod
     def from_string(
         cls, text: str, global_vars: dict[str, str], context: str = "default"
     ) -> Dialplan:
-        contexts: dict[str, list[Extension]] = {}
-        _parse_text(text, "<string>", context, contexts, global_vars, frozenset())
-        return cls(contexts, global_vars)
+        loaded = _Loaded({}, {})
+        _parse_text(text, "<string>", context, loaded, global_vars, frozenset())
+        return cls(loaded.contexts, global_vars, loaded.elements)
 
     def has_context(self, name: str) -> bool:
         return name in self.contexts
@@ -195,10 +203,22 @@ def _run_inline(app: str, data: str, channel: Channel, global_vars: Mapping[str,
         channel.set_var(data.strip(), None)
 
 
+@dataclass
+class _Loaded:
+    """What the files read so far hold: the extensions per context, parsed and as XML."""
+
+    contexts: dict[str, list[Extension]]
+    elements: dict[str, list[ET.Element]]
+
+    def add(self, context: str, found: list[ET.Element], source: str) -> None:
+        self.contexts.setdefault(context, []).extend(_extension(e, source) for e in found)
+        self.elements.setdefault(context, []).extend(found)
+
+
 def _load_file(
     file: Path,
     default_context: str,
-    contexts: dict[str, list[Extension]],
+    loaded: _Loaded,
     global_vars: dict[str, str],
     pinned: frozenset[str],
 ) -> None:
@@ -206,14 +226,14 @@ def _load_file(
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise DialplanError(f"dialplan {file}: cannot read ({exc})") from None
-    _parse_text(text, str(file), default_context, contexts, global_vars, pinned)
+    _parse_text(text, str(file), default_context, loaded, global_vars, pinned)
 
 
 def _parse_text(
     text: str,
     source: str,
     default_context: str,
-    contexts: dict[str, list[Extension]],
+    loaded: _Loaded,
     global_vars: dict[str, str],
     pinned: frozenset[str],
 ) -> None:
@@ -229,14 +249,10 @@ def _parse_text(
     context_elements = [root] if root.tag == "context" else list(root.iter("context"))
     for element in context_elements:
         name = element.get("name") or default_context
-        contexts.setdefault(name, []).extend(_extensions(element, source))
+        loaded.add(name, element.findall("extension"), source)
     if not context_elements:
         bare = [root] if root.tag == "extension" else root.findall("extension")
-        contexts.setdefault(default_context, []).extend(_extension(e, source) for e in bare)
-
-
-def _extensions(context: ET.Element, source: str) -> list[Extension]:
-    return [_extension(element, source) for element in context.findall("extension")]
+        loaded.add(default_context, bare, source)
 
 
 def _extension(element: ET.Element, source: str) -> Extension:

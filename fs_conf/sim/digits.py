@@ -80,7 +80,7 @@ class PagdArgs:
 class ReadOutcome:
     """What one switch_ivr_read() leaves behind."""
 
-    status: str  # success | timeout | too_small
+    status: str  # success | timeout | too_small | not_found (the prompt did not open)
     digits: str
     terminator: str
 

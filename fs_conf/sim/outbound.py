@@ -101,14 +101,19 @@ class OutboundConnection(EslConnection):
         return wire.outbound_disconnect_notice(self.channel.uuid)
 
     def peer_gone(self) -> None:
-        """The IVR closed the socket: the call hangs up unless `resume` was sent."""
+        """The IVR closed the socket: the call hangs up unless `resume` was sent, but only
+        once the application running now (a caller's `conference`) has ended.
+
+        mod_event_socket.c never hangs a channel up: listener_run() only clears CF_CONTROLLED,
+        which ends switch_ivr_park()'s loop (switch_ivr.c) between applications, so the
+        socket application returns and the dialplan goes on (with `resume`) or ends."""
         self.peer_closed = True
         self.peer_closed_ev.set()
         channel = self.channel
         if not self.closed:
             self.close()
         if channel is not None and channel.alive:
-            if self.resume:
+            if self.resume or channel.app_running:
                 self.session.wake()
             else:
                 channel.hangup("NORMAL_CLEARING")
@@ -169,7 +174,9 @@ def app_socket(session: Session, arg: str) -> None:
     gevent.spawn(_after_call, channel, connection)
     connection.reader = gevent.spawn(connection.read_loop)
     if async_mode:
-        session.park(until=lambda: connection.peer_closed and connection.resume)
+        session.park(until=lambda: connection.peer_closed)
+        if connection.peer_closed and not connection.resume and channel.alive:
+            channel.hangup("NORMAL_CLEARING")
     else:
         # Static mode: applications run in the reader (parse_command runs them inline).
         gevent.wait([channel.hungup, connection.peer_closed_ev], count=1)

@@ -14,6 +14,10 @@ from pathlib import Path
 
 # Where FreeSWITCH's default install keeps the callie voice (used in event paths only).
 DEFAULT_SOUND_PREFIX = "/usr/share/freeswitch/sounds/en/us/callie"
+CALL_RATE = 8000
+"""The simulated calls' sample rate (PCMU)."""
+RATES = (48000, 32000, 16000, 8000)
+"""The rate folders mod_sndfile tries after the call's own, highest first."""
 TONE_SEGMENT = re.compile(r"%\(([^)]*)\)")
 
 
@@ -49,10 +53,20 @@ class SoundLibrary:
             seconds = wav_seconds(path) if path.is_absolute() and path.is_file() else None
             return Sound(full, seconds if seconds is not None else self.default_seconds)
         full_path = path if path.is_absolute() else self.sounds_dir / path
-        if not full_path.is_file():
+        # Events name the path as played; the rate folder is mod_sndfile's own business.
+        found = next((p for p in rate_paths(full_path) if p.is_file()), None)
+        if found is None:
             return Sound(str(full_path), 0.0, exists=False)
-        seconds = wav_seconds(full_path)
+        seconds = wav_seconds(found)
         return Sound(str(full_path), seconds if seconds is not None else self.default_seconds)
+
+
+def rate_paths(path: Path) -> list[Path]:
+    """Where mod_sndfile looks for `dir/name`: `dir/<call rate>/name`, then every rate folder
+    from the highest down, then `dir/name` itself (src/mod/formats/mod_sndfile/mod_sndfile.c
+    sndfile_file_open), as FreeSWITCH's sound sets keep `conference/8000/conf-pin.wav`."""
+    rates = (CALL_RATE, *RATES)
+    return [path.parent / str(rate) / path.name for rate in rates] + [path]
 
 
 def wav_seconds(path: Path) -> float | None:

@@ -13,7 +13,9 @@ import socket
 from dataclasses import dataclass, field
 
 HEX = "0123456789ABCDEF"
-# switch_utils.c switch_url_encode(): these plus control and non-ASCII bytes become %XX.
+# src/switch_utils.c switch_url_encode_opt() with SWITCH_URL_UNSAFE (switch_utils.h): these plus
+# control and non-ASCII bytes become %XX; a '%' that already starts an escape of two upper-case
+# hex digits stays, since switch_url_encode() passes double_encode = SWITCH_FALSE.
 URL_UNSAFE = frozenset(' "#%&+:;<=>?@[\\]^`{|}')
 GOODBYE = "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
 MAX_HEADER_BYTES = 64 * 1024
@@ -25,7 +27,9 @@ class ProtocolError(Exception):
 
 
 _MUST_ENCODE = re.compile(
-    b"[^\\x20-\\x7e]|[" + re.escape("".join(sorted(URL_UNSAFE)).encode("ascii")) + b"]"
+    b"%(?![0-9A-F]{2})|[^\\x20-\\x7e]|["
+    + re.escape("".join(sorted(URL_UNSAFE - {"%"})).encode("ascii"))
+    + b"]"
 )
 
 

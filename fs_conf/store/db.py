@@ -1,56 +1,91 @@
 """The SQLite connection: settings, nestable transactions and schema migration.
 
 Transactions take the write lock up front (`BEGIN IMMEDIATE`) and nest as SAVEPOINTs; work
-inside one must not wait on the network (docs/store.md says why).
+inside one must not wait on the network. A lock another program holds is waited for without
+stopping the other greenlets (`store.busy`). Why: docs/store.md
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from fs_conf.errors import ValidationError
+from fs_conf.errors import FsConfError, ValidationError
+from fs_conf.store.busy import BUSY_WAIT_SECONDS, patiently
 from fs_conf.store.migrations import MIGRATIONS
 
-BUSY_TIMEOUT_MS = 5000
-"""How long a writer waits for another process's write lock before giving up."""
+PRIVATE_FILE = 0o600
+"""A new database file's permissions: it holds every PIN (docs/store.md#permissions)."""
 
 
 class Database:
-    """A SQLite connection with nestable transactions (docs/store.md)."""
+    """A SQLite connection with nestable transactions (docs/store.md).
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    A transaction waits up to `busy_wait` seconds for a lock another connection holds.
+    """
+
+    def __init__(
+        self, connection: sqlite3.Connection, busy_wait: float = BUSY_WAIT_SECONDS
+    ) -> None:
         self.connection = connection
+        self.busy_wait = busy_wait
+        self.file: str = connection.execute("PRAGMA database_list").fetchone()[2]
         self._lock = threading.RLock()
         self._depth = 0
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """Run the block atomically: all its writes are committed together or none are."""
-        with self._lock:
-            if self._depth == 0:
-                yield from self._outermost("BEGIN IMMEDIATE")
+        outermost = self._take_turn(_begin_writing)
+        try:
+            if outermost:
+                yield from self._outermost()
             else:
                 yield from self._savepoint()
+        finally:
+            self._lock.release()
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
         """A consistent snapshot for several SELECTs (a read transaction unless already in one)."""
-        with self._lock:
-            if self._depth == 0:
-                yield from self._outermost("BEGIN DEFERRED")
+        outermost = self._take_turn(_begin_reading)
+        try:
+            if outermost:
+                yield from self._outermost()
             else:
                 yield self.connection
+        finally:
+            self._lock.release()
 
     def close(self) -> None:
         with self._lock:
             self.connection.close()
 
-    def _outermost(self, begin: str) -> Iterator[sqlite3.Connection]:
-        self.connection.execute(begin)
+    def _take_turn(self, begin: Callable[[sqlite3.Connection], None]) -> bool:
+        """Take this connection's lock and, outside a transaction, begin one; True if begun.
+
+        While SQLite's lock is held elsewhere, the turn is given up between tries, so that
+        other greenlets may read through this connection meanwhile.
+        """
+
+        def attempt() -> bool:
+            self._lock.acquire()
+            try:
+                if self._depth == 0:
+                    begin(self.connection)
+                    return True
+            except BaseException:
+                self._lock.release()
+                raise
+            return False
+
+        return patiently(attempt, self.file, self.busy_wait)
+
+    def _outermost(self) -> Iterator[sqlite3.Connection]:
         self._depth = 1
         try:
             yield self.connection
@@ -76,28 +111,66 @@ class Database:
         self.connection.execute(f"RELEASE {name}")
 
 
-def connect(path: str | Path) -> Database:
+def _begin_writing(connection: sqlite3.Connection) -> None:
+    connection.execute("BEGIN IMMEDIATE")
+
+
+def _begin_reading(connection: sqlite3.Connection) -> None:
+    connection.execute("BEGIN DEFERRED")
+    try:
+        # Take the snapshot now: a lock that keeps readers out (WAL recovery, a program in
+        # `locking_mode=EXCLUSIVE`) is then met here, where it is waited for, not half-way.
+        connection.execute("PRAGMA schema_version").fetchone()
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
+def connect(path: str | Path, busy_wait: float = BUSY_WAIT_SECONDS) -> Database:
     """Open (creating if needed) the database file at `path` and bring its schema up to date.
 
-    Raises ValidationError on the `database` key when the file cannot be used.
+    Raises ValidationError on the `database` key when the file cannot be used, and
+    DatabaseBusyError when another program holds its lock for longer than `busy_wait` s.
     """
+    _create_private(path)
     try:
+        # No busy timeout: SQLite's busy handler would sleep with every greenlet stopped;
+        # fs_conf.store.busy waits instead.
         connection = sqlite3.connect(
-            str(path), isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+            str(path), isolation_level=None, check_same_thread=False, timeout=0
         )
     except sqlite3.Error as exc:
         raise ValidationError("database", str(path), f"cannot open SQLite database: {exc}") from exc
     try:
-        _configure(connection)
-        database = Database(connection)
+        database = Database(connection, busy_wait)
+        patiently(lambda: _configure(connection), database.file, busy_wait)
         migrate(database)
     except sqlite3.DatabaseError as exc:
         connection.close()
         raise ValidationError("database", str(path), f"cannot use SQLite database: {exc}") from exc
-    except ValidationError:
+    except FsConfError:
         connection.close()
         raise
     return database
+
+
+def _create_private(path: str | Path) -> None:
+    """Create the database file for its owner alone; SQLite then gives its `-wal` and `-shm`
+    files the same permissions. An existing file keeps the permissions its admin chose."""
+    if str(path) in ("", ":memory:"):  # SQLite's databases without a file
+        return
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise ValidationError(
+            "database", str(path), f"cannot create SQLite database: {exc.strerror}"
+        ) from exc
+    try:
+        os.fchmod(descriptor, PRIVATE_FILE)  # exactly these, whatever the umask took away
+    finally:
+        os.close(descriptor)
 
 
 def _configure(connection: sqlite3.Connection) -> None:
@@ -110,7 +183,6 @@ def _configure(connection: sqlite3.Connection) -> None:
     connection.execute("PRAGMA journal_mode = WAL").fetchone()
     connection.execute("PRAGMA synchronous = NORMAL")
     connection.execute("PRAGMA foreign_keys = ON")
-    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 def inserted_id(cursor: sqlite3.Cursor) -> int:

@@ -14,6 +14,7 @@ from pathlib import Path
 from fs_conf.errors import NotFoundError
 from fs_conf.model import Attendance, Conference, ConferenceStatus, ParticipantStatus, RoomState
 from fs_conf.store import attendance, codec, conferences, memory, outbox, room_state, scheduling
+from fs_conf.store.busy import BUSY_WAIT_SECONDS
 from fs_conf.store.db import Database, connect
 from fs_conf.store.memory import OrganizerMemory
 from fs_conf.store.outbox import OutboxEntry, OutboxStatus, OutgoingMail
@@ -26,13 +27,16 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def open_store(path: str | Path, clock: Clock = utc_now) -> Store:
-    """Open the SQLite file at `path` (created and migrated as needed).
+def open_store(
+    path: str | Path, clock: Clock = utc_now, busy_wait: float = BUSY_WAIT_SECONDS
+) -> Store:
+    """Open the SQLite file at `path` (created for its owner alone and migrated as needed).
 
-    `clock` stamps created/updated times; tests and the demo pass a scaled clock.
-    Raises ValidationError on the `database` key if the file cannot be used.
+    `clock` stamps created/updated times; tests and the demo pass a scaled clock. Each
+    transaction waits up to `busy_wait` seconds for a lock another program holds, then raises
+    DatabaseBusyError. Raises ValidationError on the `database` key if the file cannot be used.
     """
-    return Store(connect(path), clock)
+    return Store(connect(path, busy_wait), clock)
 
 
 class Store:

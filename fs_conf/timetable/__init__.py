@@ -1,9 +1,11 @@
 """When a conference happens and when callers may join it (RFC 5545 recurrence in IANA zones).
 
-- `rules`: the schedule inputs checked (time zone, duration, lead, RRULE);
+- `rules`: the schedule inputs checked (time zone, duration, lead, the years of typed times,
+  RRULE);
 - `wall_time`: local wall time in a zone and instants, each turned into the other;
 - `expansion`: a rule expanded on wall time;
-- `conference_schedule`: one conference's occurrences (`ConferenceSchedule`);
+- `conference_schedule`: one conference's occurrences (`ConferenceSchedule`), and a series
+  refused when it does not repeat from its start (`validate_series`);
 - `windows`: when callers may dial in (`join_state`);
 - `index`: the occurrences of many conferences, for the scheduler (`OccurrenceIndex`);
 - `sitting_changes`: cancelling or moving one sitting of a series.
@@ -18,6 +20,7 @@ from fs_conf.timetable.conference_schedule import (
     next_occurrence,
     occurrences,
     sitting,
+    validate_series,
 )
 from fs_conf.timetable.index import Due, OccurrenceIndex, due_between
 from fs_conf.timetable.rules import (
@@ -25,6 +28,7 @@ from fs_conf.timetable.rules import (
     PAST_SLACK,
     validate_duration,
     validate_lead,
+    validate_moment,
     validate_rrule,
     validate_timezone,
 )
@@ -47,6 +51,8 @@ __all__ = [
     "sitting",
     "validate_duration",
     "validate_lead",
+    "validate_moment",
     "validate_rrule",
+    "validate_series",
     "validate_timezone",
 ]

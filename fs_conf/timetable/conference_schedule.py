@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import TypeAlias
 from zoneinfo import ZoneInfo
 
+from fs_conf.errors import ValidationError
 from fs_conf.model import (
     Conference,
     ConferenceStatus,
@@ -106,6 +107,24 @@ class ConferenceSchedule:
     @property
     def is_recurring(self) -> bool:
         return self._rule is not None
+
+    def check_repeats(self, field: str, typed: object) -> None:
+        """Refuse a series that does not repeat from its start: UNTIL before the start, or a
+        rule that never comes round again (every other month from December, BYMONTH=1);
+        `field` and `typed` are what errors name."""
+        rule = self._rule
+        if rule is None:
+            return
+        first = in_zone(self.first, self.zone, self._zone_epoch).strftime("%Y-%m-%d %H:%M %Z")
+        if self._until is not None and self._until < self.first:
+            raise ValidationError(field, typed, f"UNTIL lies before the start ({first})")
+        if rule.after_start() is None:
+            raise ValidationError(
+                field,
+                typed,
+                f"never repeats from this start ({first}): INTERVAL and the BY... parts"
+                " meet no later date",
+            )
 
     def occurrence(self, start: datetime) -> Occurrence:
         """The occurrence beginning at instant `start` (with its extension, if any)."""
@@ -344,6 +363,24 @@ def _moved_sittings(
             original = instant(override.original_start, zone)
             moved[instant(override.start, zone)] = (override.duration, original)
     return moved
+
+
+def validate_series(conf: Conference, field: str, typed: object) -> None:
+    """Refuse a series whose rule does not repeat from its start (see
+    `ConferenceSchedule.check_repeats`); a one-off passes. `field` and `typed` are the input
+    errors name."""
+    if conf.rrule is None:
+        return
+    try:
+        schedule = ConferenceSchedule(conf)
+    except ValueError as exc:  # dateutil: "Invalid rrule byxxx generates an empty set."
+        raise ValidationError(
+            field,
+            typed,
+            f"never occurs from this start ({conf.start:%H:%M}): every INTERVAL hours from"
+            " there never reaches a BYHOUR hour",
+        ) from exc
+    schedule.check_repeats(field, typed)
 
 
 def occurrences(conf: Conference, start: datetime, end: datetime) -> list[Occurrence]:

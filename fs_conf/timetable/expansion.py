@@ -78,6 +78,15 @@ class PeriodicRule:
                     found.append(moment)
             base += period
 
+    def after_start(self) -> datetime | None:
+        """The rule's first occurrence after DTSTART, COUNT and UNTIL aside (None: none
+        ever comes)."""
+        offsets = self._offsets
+        if not offsets:
+            return None
+        later = next((offset for offset in offsets if offset > timedelta(0)), None)
+        return self._dtstart + (later if later is not None else self._period + offsets[0])
+
     def last(self) -> datetime | None:
         """The last rule occurrence of a COUNT rule (None: unbounded or empty)."""
         if self.count is None or self.count <= 0 or not self._offsets:
@@ -102,6 +111,7 @@ class CalendarRule:
         self._week_start = WEEKDAYS.index(parts.get("WKST", "MO"))
         self._dtstart = dtstart
         plain = dateutil_rule(parts, dtstart)
+        self._plain = plain
         self.synchronised = plain.between(dtstart, dtstart, inc=True) == [dtstart]
         count = parts.get("COUNT")
         self.count = None if count is None else int(count) - (0 if self.synchronised else 1)
@@ -166,6 +176,13 @@ class CalendarRule:
             step = timedelta(hours=interval)
             anchor = (start + (low - start) // step * step).replace(minute=0, second=0)
         return anchor if anchor > start else None
+
+    def after_start(self) -> datetime | None:
+        """The rule's first occurrence after DTSTART, COUNT and UNTIL aside (None: none ever
+        comes). A rule that never meets its start's phase (every other month from December,
+        BYMONTH=1) is searched up to the year 9999, which takes dateutil a second or two."""
+        found = self._plain.after(self._dtstart)
+        return found if isinstance(found, datetime) else None
 
     def last(self) -> datetime | None:
         """The last rule occurrence of a COUNT rule (None: unbounded or empty); found by

@@ -1,12 +1,12 @@
-"""The schedule inputs checked: time zone, duration, dial-in lead and the RFC 5545
-recurrence rule, which is parsed into its parts here for the expansion and for mails.
+"""The schedule inputs checked: time zone, duration, dial-in lead, the years a typed time may
+fall in, and the RFC 5545 recurrence rule, which is parsed into its parts here for the
+expansion and for mails.
 
 Each validator returns the value it accepts and raises `ValidationError` naming the field.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -20,9 +20,16 @@ MAX_DURATION = timedelta(hours=24)
 PAST_SLACK = timedelta(minutes=1)
 """How far in the past a start may be typed (a one-off's, a moved sitting's): typing the
 current minute must work."""
+EARLIEST = datetime(1900, 1, 1)
+LATEST = datetime(9000, 1, 1)
+"""Typed times (starts, sittings, UNTIL) lie in [EARLIEST, LATEST) as wall time: far enough
+inside datetime's years 1 to 9999 that no offset, lead, grace, extension or search step the
+timetable adds to them leaves datetime's range."""
+_YEARS = f"must lie in the years {EARLIEST.year} to {LATEST.year - 1}"
+MAX_RRULE_LENGTH = 1000
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 """The RFC 5545 weekdays, in the order of `datetime.weekday()`."""
-BYDAY_ENTRY = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
+BYDAY_ENTRY = re.compile(r"^([+-]?[0-9]{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
 """One BYDAY entry: an optional position and a weekday, such as MO, 2TU or -1FR."""
 
 _FREQS = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY")
@@ -39,9 +46,9 @@ _LIST_PARTS = {
 }
 _KNOWN_PARTS = ("FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "WKST", *_LIST_PARTS)
 _MAX_INTERVAL = 1000
-_UNTIL = re.compile(r"^\d{8}(T\d{6}Z?)?$")
+_UNTIL = re.compile(r"[0-9]{8}(T[0-9]{6}Z?)?")
 _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-# validate_rrule looks for a first occurrence in this many years (times the interval).
+# validate_rrule looks for a first occurrence in this many years.
 _PROBE_YEARS = 30
 _NOT_IANA = frozenset({"localtime", "posixrules", "Factory"})
 
@@ -89,6 +96,14 @@ def validate_lead(lead: timedelta, field: str = "--dial-in-before") -> timedelta
     return lead
 
 
+def validate_moment(moment: datetime, field: str, typed: object) -> datetime:
+    """Return `moment` if its wall time lies in [EARLIEST, LATEST); `typed` is what errors
+    show."""
+    if not EARLIEST <= moment.replace(tzinfo=None) < LATEST:
+        raise ValidationError(field, typed, _YEARS)
+    return moment
+
+
 def _minutes(value: timedelta) -> int | float:
     minutes = value.total_seconds() / 60
     return int(minutes) if minutes.is_integer() else minutes
@@ -100,7 +115,8 @@ def validate_rrule(text: str, field: str = "--rrule") -> str:
     A leading `RRULE:` is dropped. Rejected: DTSTART or any other property inside (the start
     comes from the conference), a missing FREQ, MINUTELY/SECONDLY, unknown or repeated parts,
     values out of range, combinations RFC 5545 forbids (COUNT with UNTIL, BYDAY ordinals
-    outside MONTHLY/YEARLY, ...), and rules that never produce an occurrence.
+    outside MONTHLY/YEARLY, ...), and rules that never produce an occurrence whatever their
+    start (with the start: `fs_conf.timetable.validate_series`).
     """
     parts = parse_rrule(text, field)
     _probe(parts, text, field)
@@ -112,11 +128,16 @@ def parse_rrule(text: str, field: str) -> dict[str, str]:
     (except that a rule that never occurs passes)."""
     if not isinstance(text, str) or not text.strip():
         raise ValidationError(field, text, "recurrence rule is empty")
-    body = text.strip()
-    if "\n" in body or "\r" in body:
+    if len(text) > MAX_RRULE_LENGTH:
+        raise ValidationError(field, text, f"must be at most {MAX_RRULE_LENGTH} characters")
+    # RFC 5545 rules are ASCII: this also keeps out digits int() would read, such as Arabic-Indic
+    if not text.isascii():
+        raise ValidationError(field, text, "must be ASCII, as RFC 5545 writes rules")
+    if not text.isprintable():
         raise ValidationError(
-            field, text, "must be a single RRULE value, without DTSTART or other lines"
+            field, text, "must be a single RRULE value, without DTSTART, other lines or controls"
         )
+    body = text.strip()
     if "DTSTART" in body.upper():
         raise ValidationError(
             field, text, "must not contain DTSTART: the start comes from the conference"
@@ -161,12 +182,14 @@ def _check_parts(parts: dict[str, str], text: str, field: str) -> None:
             _number(parts[key], key, 1, high, text, field)
     if "COUNT" in parts and "UNTIL" in parts:
         raise ValidationError(field, text, "COUNT and UNTIL must not both be given (RFC 5545)")
-    if "UNTIL" in parts and not _UNTIL.match(parts["UNTIL"]):
+    if "UNTIL" in parts and not _UNTIL.fullmatch(parts["UNTIL"]):
         raise ValidationError(
             field, text, "UNTIL must be YYYYMMDD, YYYYMMDDTHHMMSS or YYYYMMDDTHHMMSSZ"
         )
-    if "UNTIL" in parts:
-        until_value(parts["UNTIL"], text, field)
+    if "UNTIL" in parts and not EARLIEST <= until_value(parts["UNTIL"], text, field) < LATEST:
+        raise ValidationError(
+            field, text, f"UNTIL {_YEARS} (leave UNTIL out for a series without end)"
+        )
     if "WKST" in parts and parts["WKST"] not in WEEKDAYS:
         raise ValidationError(field, text, f"WKST must be one of {', '.join(WEEKDAYS)}")
     for key, (low, high) in _LIST_PARTS.items():
@@ -181,7 +204,7 @@ def _check_parts(parts: dict[str, str], text: str, field: str) -> None:
 
 
 def _number(value: str, key: str, low: int, high: int | None, text: str, field: str) -> int:
-    if not re.fullmatch(r"[+-]?\d{1,9}", value):
+    if not re.fullmatch(r"[+-]?[0-9]{1,9}", value):
         raise ValidationError(field, text, f"{key} {value!r} is not a whole number")
     number = int(value)
     if number < low or (high is not None and number > high):
@@ -204,7 +227,7 @@ def until_value(value: str, text: str, field: str) -> datetime:
 def _check_byday(parts: dict[str, str], text: str, field: str) -> None:
     freq = parts["FREQ"]
     for value in parts["BYDAY"].split(","):
-        match = BYDAY_ENTRY.match(value)
+        match = BYDAY_ENTRY.fullmatch(value)
         if not match:
             raise ValidationError(field, text, f"BYDAY entry {value!r} is not like MO, 2TU or -1FR")
         if match.group(1) is None:
@@ -270,21 +293,20 @@ def dateutil_rule(parts: dict[str, str], dtstart: datetime) -> DateutilRule:
 
 
 def _probe(parts: dict[str, str], text: str, field: str) -> None:
-    """Reject rules that never produce an occurrence.
+    """Reject rules that never produce an occurrence, whatever their start.
 
-    dateutil searches such rules up to the year 9999, which takes seconds; starting the
-    probe a few decades before that bounds the search.
+    The probe leaves INTERVAL out: which dates an interval reaches depends on the start
+    (every other month from December never meets BYMONTH=1, from January it does), which
+    `validate_series` checks once the start is known. dateutil searches a rule that never
+    occurs up to the year 9999, which takes seconds; starting the probe a few decades before
+    that bounds the search.
     """
-    interval = int(parts.get("INTERVAL", "1"))
-    factor = interval if parts["FREQ"] == "YEARLY" else max(1, math.ceil(interval / 12))
-    years = _PROBE_YEARS * factor
-    start = datetime(max(1, 9999 - min(years, 9000)), 1, 1, 0, 0)
+    every = {key: value for key, value in parts.items() if key != "INTERVAL"}
+    start = datetime(9999 - _PROBE_YEARS, 1, 1, 0, 0)
     try:
-        rule = dateutil_rule(parts, start)
+        rule = dateutil_rule(every, start)
         first = rule.after(start, inc=True)
     except (ValueError, TypeError) as exc:
         raise ValidationError(field, text, f"not a valid recurrence rule: {exc}") from exc
     if first is None:
-        raise ValidationError(
-            field, text, f"never occurs (no occurrence in {min(years, 9000)} years)"
-        )
+        raise ValidationError(field, text, f"never occurs (no occurrence in {_PROBE_YEARS} years)")

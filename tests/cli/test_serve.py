@@ -152,7 +152,9 @@ def test_fs_conf_serve_mails_invitations_and_takes_calls(tmp_path: Path) -> None
         assert call.wait_member(10).moderator  # type: ignore[attr-defined]
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
-        call.wait_hangup()
+        # FreeSWITCH keeps a caller in the room when the IVR's socket closes (a restart of
+        # fs_conf adopts them: tests/reliability/test_serve_restart.py).
+        assert call.alive and call.member is not None
     finally:
         if process.poll() is None:
             process.kill()

@@ -15,6 +15,7 @@ from urllib.parse import quote
 import gevent
 import gevent.event
 import gevent.lock
+import gevent.pool
 from gevent import socket
 
 RECORDINGS = Path("/work/shared/freeswitch/recordings")
@@ -151,6 +152,66 @@ class Listener:
 
     def close(self) -> None:
         self.sock.close()
+
+
+Script = Callable[[int, Peer], None]
+"""Plays FreeSWITCH's side of the n-th connection (counted from 1) a Front accepted."""
+
+
+class Front:
+    """A port in front of a real Event Socket server (the simulator) that plays faults.
+
+    Each connection is handed to `script(n, peer)`; the script may play a faulty server, or
+    hand it on with `pipe()`. Without a script every connection is piped."""
+
+    def __init__(self, upstream: tuple[str, int], script: Script | None = None) -> None:
+        self.upstream = upstream
+        self.accepted = 0
+        self._listener = Listener()
+        self.port = self._listener.port
+        self._script = script or (lambda number, peer: self.pipe(peer))
+        self._peers: list[Peer] = []
+        self._greenlets = gevent.pool.Group()
+        self._acceptor = gevent.spawn(self._accept)
+
+    def _accept(self) -> None:
+        while True:
+            sock, _ = self._listener.sock.accept()
+            self.accepted += 1
+            peer = Peer(sock)
+            self._peers.append(peer)
+            self._greenlets.spawn(self._script, self.accepted, peer)
+
+    def pipe(self, peer: Peer, greeting_delay: float = 0.0) -> None:
+        """Join `peer` to the server; the server's first bytes (its auth/request greeting)
+        and all after them reach the peer `greeting_delay` seconds late."""
+        server = Peer(socket.create_connection(self.upstream, timeout=2))
+        self._peers.append(server)
+        server.sock.settimeout(None)
+        peer.sock.settimeout(None)
+        onward = self._greenlets.spawn(_copy, peer, server)
+        gevent.sleep(greeting_delay)
+        _copy(server, peer)
+        onward.join()
+
+    def close(self) -> None:
+        self._acceptor.kill()
+        self._listener.close()
+        for peer in self._peers:
+            peer.close()
+        self._greenlets.kill(timeout=2)
+
+
+def _copy(source: Peer, target: Peer) -> None:
+    """Copy until either side closes; then close both."""
+    try:
+        while data := source.sock.recv(65536):
+            target.send(data)
+    except OSError:
+        pass
+    finally:
+        source.close()
+        target.close()
 
 
 class ReplayPeer:

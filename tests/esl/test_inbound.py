@@ -120,8 +120,10 @@ def test_rude_rejection_before_auth_is_reported(listener: Listener) -> None:
 def test_connect_to_a_closed_port_fails_clearly(listener: Listener) -> None:
     port = listener.port
     listener.close()
+    esl = InboundESL("127.0.0.1", port, PASSWORD, timeout=0.5)
     with pytest.raises(NotConnectedError, match="TCP connect failed"):
-        InboundESL("127.0.0.1", port, PASSWORD, timeout=0.5).connect()
+        esl.connect()
+    assert not esl.reached
 
 
 def test_password_with_a_line_break_is_refused_without_echoing_it() -> None:
@@ -430,3 +432,69 @@ def test_reconnect_after_a_disconnect_subscribes_again_for_jobs(listener: Listen
         assert job.get(timeout=2) == "+OK\n"
         peer.close()
         assert esl.disconnected.wait(2)
+
+
+def test_connected_only_once_the_password_is_accepted_and_nothing_is_sent_before(
+    listener: Listener,
+) -> None:
+    esl = InboundESL("127.0.0.1", listener.port, PASSWORD, timeout=2.0)
+    connecting = gevent.spawn(esl.connect)
+    peer = listener.accept()
+    gevent.sleep(0.05)
+    assert not esl.connected
+    with pytest.raises(NotConnectedError, match="not logged in"):
+        esl.api("status")
+    peer.send(AUTH_REQUEST)
+    assert peer.read_command() == f"auth {PASSWORD}\n\n".encode()
+    assert not esl.connected
+    peer.send(reply("+OK accepted"))
+    connecting.get(timeout=2)
+    assert esl.connected
+    peer.close()
+
+
+def test_a_login_never_answered_closes_the_connection_and_the_next_connect_opens_a_new_one(
+    listener: Listener,
+) -> None:
+    esl = InboundESL("127.0.0.1", listener.port, PASSWORD, timeout=0.3)
+    connecting = gevent.spawn(esl.connect)
+    silent = listener.accept()
+    silent.send(AUTH_REQUEST)
+    assert silent.read_command() == f"auth {PASSWORD}\n\n".encode()
+    with pytest.raises(ESLTimeout, match="auth"):
+        connecting.get(timeout=2)
+    assert esl.reached
+    assert silent.wait_closed()
+    connecting = gevent.spawn(esl.connect)
+    working = listener.accept()
+    working.send(AUTH_REQUEST)
+    working.read_command()
+    working.send(reply("+OK accepted"))
+    connecting.get(timeout=2)
+    assert esl.connected
+    working.close()
+
+
+def test_bgapi_job_returns_once_freeswitch_accepted_it_and_the_result_follows(
+    connected: tuple[InboundESL, Peer],
+) -> None:
+    esl, peer = connected
+    esl._subscribed.add("ALL")
+    got = answer_next(peer, reply("+OK Job-UUID: x"))
+    job = esl.bgapi_job("originate user/1003 &park()")
+    job_uuid = command_headers(got.get())["Job-UUID"]
+    assert job.job_uuid == job_uuid
+    peer.send(
+        event_plain({"Event-Name": "BACKGROUND_JOB", "Job-UUID": job_uuid}, "-ERR NO_ANSWER\n")
+    )
+    assert job.result(timeout=2) == "-ERR NO_ANSWER\n"
+    assert esl._jobs == {}
+
+
+def test_bgapi_job_refused_is_not_a_job(connected: tuple[InboundESL, Peer]) -> None:
+    esl, peer = connected
+    esl._subscribed.add("ALL")
+    answer_next(peer, reply("-ERR command not found"))
+    with pytest.raises(CommandError, match="-ERR command not found"):
+        esl.bgapi_job("originate user/1003 &park()")
+    assert esl._jobs == {}

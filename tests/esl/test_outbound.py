@@ -229,13 +229,28 @@ def test_execute_refused_by_freeswitch_raises_and_forgets(serve: Callable) -> No
 
 
 def test_no_timeout_defect_outbound_connect_times_out(serve: Callable) -> None:
-    server, outcome = serve(lambda s: "never runs", command_timeout=0.2)
+    server, outcome = serve(lambda s: "never runs", connect_timeout=0.2)
     peer = Peer.connect(server.bound_port)
     assert peer.read_command() == b"connect\n\n"
-    assert eventually(lambda: server.connection_count == 0)
-    assert peer.read_command() == b"exit\n\n"
-    assert peer.wait_closed()
+    assert eventually(lambda: server.connecting_count == 0)
+    # A peer that sends no channel data is not FreeSWITCH: closed without `exit`.
+    assert peer.read_command() is None
+    assert server.connection_count == 0
     assert not outcome.ready()
+
+
+def test_the_oldest_connection_waiting_for_channel_data_makes_way_for_a_new_one(
+    serve: Callable,
+) -> None:
+    server, outcome = serve(lambda s: s.playback("ivr/ivr-welcome.wav"), max_connections=1)
+    idle = Peer.connect(server.bound_port)
+    assert idle.read_command() == b"connect\n\n"
+    peer = dial(server)
+    expect(peer, b"sendmsg\n")
+    assert idle.read_command() is None
+    assert (server.connection_count, server.connecting_count) == (1, 0)
+    peer.close()
+    idle.close()
 
 
 def test_tcp_close_defect_pending_playback_fails_and_the_call_count_drops(serve: Callable) -> None:
@@ -322,7 +337,8 @@ def test_max_connections_refuses_the_extra_call(serve: Callable) -> None:
     release = gevent.event.Event()
     server, outcome = serve(lambda s: release.wait(2), max_connections=1)
     first = dial(server)
-    extra = Peer.connect(server.bound_port)
+    extra = dial(server)
+    assert extra.read_command() == b"exit\n\n"
     assert extra.wait_closed()
     release.set()
     assert outcome.get(timeout=2) is True

@@ -12,7 +12,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
+from email import message_from_bytes, policy
+from email.header import decode_header, make_header
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +27,17 @@ from fs_conf.model import Conference, Participant, Role
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def display_name(header: str) -> str:
+    """The display name in a one-address header as written (folded), read as RFC 2047
+    section 6.2 says: the white space between two encoded-words is no part of the name. (The
+    email package's address parser keeps it, a space inside a long encoded name.)"""
+    unfolded = header.replace("\r\n", "").replace("\n", "")
+    name = unfolded.rpartition("<")[0].strip()
+    if "=?" not in name:
+        return policy.default.header_factory("To", unfolded).addresses[0].display_name
+    return str(make_header(decode_header(name)))
 
 
 def free_port() -> int:

@@ -25,6 +25,7 @@ def envelope(**changes) -> Envelope:
         recipient_name="Paul Participant",
         recipient_email="paul@example.com",
         reply_to="olivia@example.com",
+        conference_uid="weekly-sync-7@pbx.example.com",
         key="7/paul@example.com/invitation/0",
         date=NOW,
     )
@@ -57,7 +58,9 @@ def test_headers(tmp_path) -> None:
     assert parsed["To"] == "Mona Moderator <mona@example.com>"
     assert parsed["Reply-To"] == "olivia@example.com"
     assert parsed["Date"].datetime == NOW
-    assert parsed["Message-ID"] == message_id(mail.key, "bridge@pbx.example.com")
+    assert parsed["Message-ID"] == message_id(
+        make_conference().uid, mail.key, "bridge@pbx.example.com"
+    )
     assert parsed["Message-ID"].endswith("@pbx.example.com>")
     assert parsed["Subject"] == "Invitation: Weekly sync (Monday, 3 March 2025, 10:00)"
     assert b"\r\n" in mail.message and b"\n" not in mail.message.replace(b"\r\n", b"")

@@ -270,6 +270,26 @@ def test_ivr_closing_socket_hangs_up_unless_resume(ivr_sim: Start) -> None:
     assert sim.call("3000").wait_hangup() == "NORMAL_CLEARING"
 
 
+def test_ivr_closing_socket_leaves_a_caller_in_the_room_until_they_leave(ivr_sim: Start) -> None:
+    """mod_event_socket.c only clears CF_CONTROLLED: the conference application runs on, and
+    the socket application ends (hanging up without `resume`) once the caller leaves."""
+
+    def script(call: IvrCall) -> None:
+        start_session(call, linger=None)
+        call.run_app("answer")
+        call.execute("conference", "closing@default")
+        call.wait_event("CHANNEL_EXECUTE", Application="conference")
+        call.conn.close()
+
+    sim, _ = ivr_sim(script)
+    phone = sim.call("3000")
+    member = phone.wait_member()
+    gevent.sleep(0.2)
+    assert phone.alive and phone.member is member
+    sim.api(f"conference closing kick {member.id}")
+    assert phone.wait_hangup() == "NORMAL_CLEARING"
+
+
 def test_resume_continues_the_dialplan(ivr_sim: Start, tmp_path: object) -> None:
     def script(call: IvrCall) -> None:
         start_session(call, linger=None)

@@ -19,6 +19,15 @@ def test_url_encode_matches_recorded_values() -> None:
     assert wire.url_encode("[0-9]+ #") == "%5B0-9%5D%2B%20%23"
 
 
+def test_url_encode_leaves_an_escape_alone_as_switch_url_encode_does() -> None:
+    # double_encode is SWITCH_FALSE: `%` with two upper-case hex digits is kept as it is, so a
+    # caller ID typed with `%0A` reaches the Event Socket client as a line break.
+    assert wire.url_encode("Eve%0AINFO x") == "Eve%0AINFO%20x"
+    assert wire.url_encode("50%2B") == "50%2B"
+    assert wire.url_encode("%0a %4 %G1 100%") == "%250a%20%254%20%25G1%20100%25"
+    assert wire.url_encode("Eve\r\nINFO\x1b") == "Eve%0D%0AINFO%1B"
+
+
 def test_url_decode_round_trip_and_stray_percent() -> None:
     text = "a b:c\nd%e+f"
     assert wire.url_decode(wire.url_encode(text)) == text
