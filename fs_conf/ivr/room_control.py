@@ -440,8 +440,13 @@ class RoomController:
             raise
 
     def _stop_recording(self, room: str, path: str) -> None:
-        reply = self._api.norecord(room, path)
-        if "non-existant" in reply:
+        try:
+            self._api.norecord(room, path)
+        except ConferenceAPIError as error:
+            # conference_api.c answers `-ERR non-existant recording` for a file it no longer
+            # records (stopped by someone else, or the disk filled up): it is stopped.
+            if isinstance(error, RoomNotFound) or "non-existant" not in error.reply:
+                raise
             log.info("room %s: recording %s had already stopped", room, path)
 
     def _tell_member(self, room: str, member_id: int, prompt: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import gevent
@@ -18,6 +18,7 @@ from gevent.queue import Queue
 
 from fs_conf.sim.channel import Channel, new_uuid
 from fs_conf.sim.conference_config import ConferenceConfig, Profile
+from fs_conf.sim.conference_record import RoomRecording
 from fs_conf.sim.headers import Event, Headers
 from fs_conf.sim.truth import true_false
 
@@ -44,12 +45,6 @@ VANILLA_DEFAULT = {
 }
 
 
-@dataclass
-class Recording:
-    path: str
-    started: float = field(default_factory=time.monotonic)
-
-
 class Room:
     """A running conference (conference_obj_t)."""
 
@@ -67,7 +62,7 @@ class Room:
         self.max_members = profile.get_int("max-members", 0)
         self.endconf_grace = profile.get_int("endconf-grace-time", 0)
         self.created = time.time()
-        self.recordings: list[Recording] = []
+        self.recordings: list[RoomRecording] = []
         self.destroyed = False
         self.variables: dict[str, str] = {}
         self._files: Queue = Queue()
@@ -76,11 +71,14 @@ class Room:
 
     # -- events ----------------------------------------------------------------------------
     def event_headers(self) -> Headers:
+        """conference_event_add_data() (conference_event.c): Size counts the members
+        that are not ghosts (conference->count), Ghosts the others (count_ghosts)."""
+        ghosts = sum(1 for m in self.members if m.ghost)
         return [
             ("Conference-Name", self.name),
             ("Conference-Domain", self.domain),
-            ("Conference-Size", str(len(self.members))),
-            ("Conference-Ghosts", "0"),
+            ("Conference-Size", str(len(self.members) - ghosts)),
+            ("Conference-Ghosts", str(ghosts)),
             ("Conference-Profile-Name", self.profile.name),
             ("Conference-Unique-ID", self.uuid),
         ]
@@ -142,16 +140,7 @@ class Room:
         self.fire(
             "add-member", ("conference_member.c", "conference_member_add", 962), member=member
         )
-        if self.floor is None:
-            self.floor = member
-            self.fire(
-                "floor-change",
-                ("conference_member.c", "conference_member_set_floor_holder", 1158),
-                member=member,
-                mid=[("Old-ID", "none")],
-                post=[("New-ID", str(member.id))],
-                action_first=True,
-            )
+        self._give_floor()
         if len(self.members) == 1:
             self.play(self.profile.get("alone-sound"))
         else:
@@ -171,14 +160,37 @@ class Room:
         self.fire(
             "del-member", ("conference_member.c", "conference_member_del", 1355), member=member
         )
+        ends = self._ends_now(member)
+        if not ends:
+            self._give_floor()
         if self.members:
             self.play(self.profile.get("exit-sound"))
-        if self._ends_now(member):
+        if ends:
             self.end()
         elif self._last_mandatory_left(member):
             self._end_after_grace()
         elif not self.members:
             self.destroy()
+
+    def _give_floor(self) -> None:
+        """conference_thread_run() (mod_conference.c): while nobody holds the floor, the
+        first running member of conference->members (the newest, conference_member_add
+        puts it first) takes it on the mixer's next tick. Waiting for a moderator changes
+        nothing here: case6b lists the waiting participant as `hear|speak|floor`."""
+        if self.floor is not None:
+            return
+        member = next((m for m in self.newest_first() if m.running), None)
+        if member is None:
+            return
+        self.floor = member
+        self.fire(
+            "floor-change",
+            ("conference_member.c", "conference_member_set_floor_holder", 1158),
+            member=member,
+            mid=[("Old-ID", "none")],
+            post=[("New-ID", str(member.id))],
+            action_first=True,
+        )
 
     def _ends_now(self, leaving: Member) -> bool:
         """endconf: any flagged member leaving ends the room (FreeSWITCH >= 1.10.10, PR
@@ -305,27 +317,46 @@ class Room:
             member=member,
         )
 
+    @property
+    def rate(self) -> int:
+        """The room's sample rate (the profile's `rate`; 8000 as in conference_config)."""
+        rate = self.profile.get("rate", "8000")
+        return int(rate) if rate.isdigit() and int(rate) >= 1000 else 8000
+
     def start_recording(self, path: str) -> None:
-        self.recordings.append(Recording(path))
+        """conference_record_thread_run(): open the file, then start-recording (or, if it
+        cannot be opened, start-recording with an Error header and no recording)."""
+        recording = RoomRecording(path, self.rate, self.ctx.clock)
+        if not recording.open():
+            self.fire(
+                "start-recording",
+                ("conference_record.c", "conference_record_thread_run", 280),
+                post=[("Path", path), ("Error", "File could not be opened for recording")],
+            )
+            return
+        self.recordings.append(recording)
         self.fire(
             "start-recording",
-            ("conference_record.c", "conference_record_thread_run", 231),
+            ("conference_record.c", "conference_record_thread_run", 319),
             post=[("Path", path)],
         )
 
-    def stop_recording(self, recording: Recording) -> None:
+    def stop_recording(self, recording: RoomRecording) -> None:
+        """The end of conference_record_thread_run(): the file is closed, then
+        stop-recording with what was written."""
         if recording not in self.recordings:
             return
         self.recordings.remove(recording)
-        elapsed_ms = int((time.monotonic() - recording.started) * 1000 / self.ctx.clock.time_scale)
+        recording.close()
         self.fire(
             "stop-recording",
-            ("conference_record.c", "conference_record_thread_run", 393),
+            ("conference_record.c", "conference_record_thread_run", 427),
             post=[
                 ("Path", recording.path),
                 ("Other-Recordings", true_false(bool(self.recordings))),
-                ("Samples-Out", str(elapsed_ms * 8)),
-                ("Milliseconds-Elapsed", str(elapsed_ms)),
+                ("Samples-Out", str(recording.samples_out)),
+                ("Samplerate", str(recording.rate)),
+                ("Milliseconds-Elapsed", str(recording.milliseconds)),
             ],
         )
 

@@ -8,10 +8,13 @@ FreeSWITCH 1.10.12 (list rows, `+OK mute N`, `-ERR Non-Existant ID N`, `Skipping
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import gevent
 
 from fs_conf.sim.channel import new_uuid
 from fs_conf.sim.conference import ConferenceManager, Room
@@ -262,11 +265,13 @@ class ConferenceApi:
         return f"+OK (play) Playing file {target}\n"
 
     def _get(self, room: Room, args: list[str]) -> str:
-        key = args[0].lower() if args else ""
+        """conference_api_sub_get() (conference_api.c): exactly one parameter name."""
+        key = args[0].lower() if len(args) == 1 else ""
+        ghosts = sum(1 for m in room.members if m.ghost)
         values = {
             "run_time": str(int(time.time() - room.created)),
-            "count": str(len(room.members)),
-            "count_ghosts": "0",
+            "count": str(len(room.members) - ghosts),
+            "count_ghosts": str(ghosts),
             "max_members": str(room.max_members),
             "rate": room.profile.get("rate", "8000"),
             "profile_name": room.profile.name,
@@ -283,22 +288,20 @@ class ConferenceApi:
         return values[key]
 
     def _set(self, room: Room, args: list[str]) -> str:
-        if len(args) < 2:
+        """conference_api_sub_set() (conference_api.c): exactly a name and a non-empty
+        value; the numbers are read with atoi() and a negative one is refused; the reply is
+        the old value."""
+        if len(args) != 2 or not args[1]:
             return SET_SYNTAX
-        key, value = args[0].lower(), " ".join(args[1:])
-        if key == "max_members":
-            try:
-                number = int(value)
-            except ValueError:
+        key, value = args[0].lower(), args[1]
+        if key in ("max_members", "endconference_grace_time"):
+            number = _atoi(value)
+            if number < 0:
                 return SET_SYNTAX
-            old, room.max_members = room.max_members, max(number, 0)
-            return str(old)
-        if key == "endconference_grace_time":
-            try:
-                number = int(value)
-            except ValueError:
-                return SET_SYNTAX
-            old, room.endconf_grace = room.endconf_grace, number
+            if key == "max_members":
+                old, room.max_members = room.max_members, number
+            else:
+                old, room.endconf_grace = room.endconf_grace, number
             return str(old)
         params = {
             "sound_prefix": "sound-prefix",
@@ -312,21 +315,33 @@ class ConferenceApi:
         return previous
 
     def _record(self, room: Room, args: list[str]) -> str:
+        """conference_api_sub_record(): refused if the file (its `{...}` parameters left
+        out) is already being recorded."""
         if not args:
             return "-ERR record <filename>\n"
-        room.start_recording(args[0])
-        return f"Record file {args[0]}\n"
+        path = args[0]
+        for recording in room.recordings:
+            if _bare_path(recording.path) == _bare_path(path):
+                return f"-ERR file [{recording.path}] is already being used for recording.\n"
+        room.start_recording(path)
+        return f"+OK Record file {path}\n"
 
     def _norecord(self, room: Room, args: list[str]) -> str:
+        """conference_api_sub_norecord() with conference_record_stop() (conference_record.c):
+        the recordings are told to stop and end on their next tick, after the reply, so the
+        count of stopped files it reports is taken before any of them has ended."""
         if not args:
             return "-ERR norecord <[filename|all]>\n"
         which = args[0]
+        before = len(room.recordings)
         stopped = [r for r in room.recordings if which == "all" or r.path == which]
-        for recording in stopped:
-            room.stop_recording(recording)
+        reply = "".join(f"Stopped recording file {r.path}\n" for r in stopped)
         if not stopped and which != "all":
-            return f"non-existant recording '{which}'\n"
-        return "".join(f"Stopped recording file {r.path}\n" for r in stopped)
+            reply += f"-ERR non-existant recording '{which}'\n"
+        for recording in stopped:
+            gevent.spawn(room.stop_recording, recording)
+        ended = before - len(room.recordings)
+        return reply + f"+OK Stopped recording {ended} file{'' if ended == 1 else 's'}\n"
 
     def _dial(self, room_name: str, command: str, args: list[str]) -> str:
         if not args:
@@ -369,6 +384,17 @@ class ListOption:
                 delim = delim[1:].split('"', 1)[0]
             return cls(delim=delim)
         return cls(summary=word == "summary", count_only=word == "count")
+
+
+def _atoi(text: str) -> int:
+    """C's atoi(): optional blanks and sign, then the leading digits; 0 if there are none."""
+    match = re.match(r"\s*([+-]?\d+)", text)
+    return int(match.group(1)) if match else 0
+
+
+def _bare_path(path: str) -> str:
+    """A recording path after its last `}` (conference_api_sub_record compares these)."""
+    return path[path.rfind("}") + 1 :].lstrip(" }")
 
 
 def _level(raw: str, current: int, step: int, low: int, high: int) -> int:

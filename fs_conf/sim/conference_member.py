@@ -63,7 +63,10 @@ class Member:
         return self.channel.uuid
 
     def flags_text(self) -> str:
-        """The flags column of `conference <room> list` (conference_api.c list order)."""
+        """The flags column of `conference <room> list`: mod_conference.c conference_list().
+
+        `hold`, `video`, `vid-floor`, `res-id:` and `role-id:` are not modelled (no hold, no
+        video); deaf, mute_detect and endconf show only in xml_list/json_list, as there."""
         flags = []
         if self.can_hear:
             flags.append("hear")

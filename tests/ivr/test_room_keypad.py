@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import time
+import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -294,14 +295,33 @@ def test_record_starts_and_stops_a_file_per_occurrence(
     first.wait_heard(PROMPTS["recording_started"])
     assert [r.path for r in board.sim.room(ROOM).recordings] == [expected]
     assert board.controller.state(ROOM).recording == expected
+    board.sim.ctx.clock.sleep(5.0)
     moderator.press("*8")
     moderator.wait_heard(PROMPTS["recording_stopped"])
     first.wait_heard(PROMPTS["recording_stopped"])
     assert board.sim.room(ROOM).recordings == []
     assert board.controller.state(ROOM).recording == ""
+    with wave.open(expected, "rb") as recorded:
+        # The 5 call seconds slept and the prompts around them; a busy machine adds more.
+        assert 5.0 <= recorded.getnframes() / recorded.getframerate() < 500.0
     moderator.press("*8")
     moderator.wait_heard(PROMPTS["recording_started"])
     assert [r.path for r in board.sim.room(ROOM).recordings] == [expected[:-4] + "-2.wav"]
+
+
+def test_stopping_a_recording_freeswitch_already_stopped_is_confirmed_all_the_same(
+    board: Board, room: tuple[Call, Call, Call]
+) -> None:
+    """FreeSWITCH answers `norecord` of a file it no longer records with `-ERR non-existant
+    recording` (conference_api.c), e.g. when its stop-recording event was lost with the Event
+    Socket connection; the moderator's `*8` still stops the recording and says so."""
+    moderator, first, _ = room
+    state = board.controller.state(ROOM)
+    board.store.save_room_state(dataclasses.replace(state, recording="/gone/1.wav"))
+    moderator.press("*8")
+    moderator.wait_heard(PROMPTS["recording_stopped"])
+    first.wait_heard(PROMPTS["recording_stopped"])
+    assert board.controller.state(ROOM).recording == ""
 
 
 def test_end_removes_everyone_and_marks_the_occurrence_ended(

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import json
+import wave
+from pathlib import Path
 
 import gevent
 
 from fs_conf.sim import Call, Simulator
 from tests.sim.conftest import EslTestClient
+
+# conference_record.c conference_record_thread_run(): the headers after Action.
+STOP_RECORDING = (
+    "Path",
+    "Other-Recordings",
+    "Samples-Out",
+    "Samplerate",
+    "Milliseconds-Elapsed",
+)
 
 
 def listen(sim: Simulator) -> EslTestClient:
@@ -200,18 +211,38 @@ def test_endconf_and_mandatory_member_endconf(sim: Simulator) -> None:
 
 
 def test_flags_mute_and_wait_mod_in_list(sim: Simulator) -> None:
-    sim.call("join-r12+wait-mod", caller_id="1")
+    """The flags of scenario2/case6b: the participant waiting for the moderator holds the
+    floor (mod_conference.c conference_thread_run gives it whatever CFLAG_WAIT_MOD says)."""
+    waiting = sim.call("join-r12+wait-mod", caller_id="1")
     sim.wait_room("r12", 1)
     assert "flags: wait_mod|running" in sim.api("conference list")
+    assert list_flags(sim, "r12") == ["hear|speak|floor"]
     sim.call("join-r12+mute", caller_id="2")
-    room = sim.wait_room("r12", 2)
-    assert room.members[1].flags_text() == "hear"
+    sim.wait_room("r12", 2)
+    assert list_flags(sim, "r12") == ["hear", "hear|speak|floor"]
     sim.call("join-r12+moderator", caller_id="3")
     sim.wait_room("r12", 3)
     assert "wait_mod" not in sim.api("conference list")
+    assert list_flags(sim, "r12") == ["hear|speak|moderator", "hear", "hear|speak|floor"]
+    # case6b: when the holder leaves, the newest running member takes the floor.
+    events = listen(sim)
+    waiting.hangup()
+    sim.wait_room("r12", 2)
+    change = events.wait_event(lambda e: e.get("New-ID", "none") != "none")
+    assert (change["Action"], change["Old-ID"], change["Member-Type"]) == (
+        "floor-change",
+        "none",
+        "moderator",
+    )
+    assert list_flags(sim, "r12") == ["hear|speak|floor|moderator", "hear"]
 
 
-def test_play_record_and_their_events(sim: Simulator) -> None:
+def list_flags(sim: Simulator, room: str) -> list[str]:
+    """The flags column of `conference <room> list`, newest member first."""
+    return [row.split(";")[5] for row in sim.api(f"conference {room} list").splitlines()]
+
+
+def test_play_record_and_their_events(sim: Simulator, tmp_path: Path) -> None:
     events = listen(sim)
     call = sim.call("join-r13", caller_id="1")
     call.wait_member()
@@ -223,14 +254,59 @@ def test_play_record_and_their_events(sim: Simulator) -> None:
     assert (play["File"], play["Async"]) == ("conference/conf-alone.wav", "false")
     done = events.wait_event(lambda e: e.get("Action") == "play-file-done")
     assert done["File"].endswith("conference/conf-alone.wav")
-    assert sim.api("conference r13 record /tmp/r13.wav") == "Record file /tmp/r13.wav\n"
-    assert (
-        events.wait_event(lambda e: e.get("Action") == "start-recording")["Path"] == "/tmp/r13.wav"
-    )
+    path = tmp_path / "made" / "r13.wav"
+    assert sim.api(f"conference r13 record {path}") == f"+OK Record file {path}\n"
+    assert events.wait_event(lambda e: e.get("Action") == "start-recording")["Path"] == str(path)
     assert "recording" in sim.api("conference list")
-    assert sim.api("conference r13 norecord all") == "Stopped recording file /tmp/r13.wav\n"
+    assert sim.api(f"conference r13 record {path}") == (
+        f"-ERR file [{path}] is already being used for recording.\n"
+    )
+    gevent.sleep(sim.config.time_scale * 5.0)
+    assert sim.api("conference r13 norecord all") == (
+        f"Stopped recording file {path}\n+OK Stopped recording 0 files\n"
+    )
     stop = events.wait_event(lambda e: e.get("Action") == "stop-recording")
-    assert stop["Other-Recordings"] == "false"
+    assert [name for name in stop if name in STOP_RECORDING] == list(STOP_RECORDING)
+    assert (stop["Other-Recordings"], stop["Samplerate"]) == ("false", "8000")
+    with wave.open(str(path), "rb") as recorded:
+        frames = recorded.getnframes()
+        assert (recorded.getnchannels(), recorded.getsampwidth()) == (1, 2)
+        assert recorded.getframerate() == 8000
+    assert int(stop["Samples-Out"]) == frames
+    assert int(stop["Milliseconds-Elapsed"]) == frames // 8
+    # About the 5 call seconds slept; a busy machine adds real time to the call's.
+    assert 5.0 <= frames / 8000 < 500.0
+    assert sim.api("conference r13 norecord /tmp/none.wav") == (
+        "-ERR non-existant recording '/tmp/none.wav'\n+OK Stopped recording 0 files\n"
+    )
+
+
+def test_a_recording_grows_and_ends_with_the_room(sim: Simulator, tmp_path: Path) -> None:
+    events = listen(sim)
+    call = sim.call("join-r16", caller_id="1")
+    call.wait_member()
+    path = tmp_path / "r16.wav"
+    sim.api(f"conference r16 record {{channels=1}}{path}")
+    events.wait_event(lambda e: e.get("Action") == "start-recording")
+    sizes = []
+    for _ in range(2):
+        gevent.sleep(sim.config.time_scale * 10.0)
+        sizes.append(path.stat().st_size)
+    assert sizes[0] < sizes[1]
+    call.hangup()
+    stop = events.wait_event(lambda e: e.get("Action") == "stop-recording")
+    with wave.open(str(path), "rb") as recorded:
+        assert recorded.getnframes() == int(stop["Samples-Out"]) > 0
+
+
+def test_a_recording_that_cannot_be_opened_says_so(sim: Simulator, tmp_path: Path) -> None:
+    events = listen(sim)
+    sim.call("join-r17", caller_id="1").wait_member()
+    (tmp_path / "file").write_text("not a folder")
+    sim.api(f"conference r17 record {tmp_path}/file/r17.wav")
+    start = events.wait_event(lambda e: e.get("Action") == "start-recording")
+    assert start["Error"] == "File could not be opened for recording"
+    assert "recording" not in sim.api("conference list")
 
 
 def test_dial_and_bgdial_ring_phones_into_the_room(sim: Simulator) -> None:
@@ -359,3 +435,27 @@ def test_global_list_honours_delim_and_summary(sim: Simulator) -> None:
     summary = sim.api("conference list summary")
     assert summary.splitlines() == [line for line in plain.splitlines() if line.startswith("+OK")]
     assert sim.api("conference ra list delim ,") == sim.api("conference ra list").replace(";", ",")
+
+
+def test_get_and_set_follow_conference_api_c(sim: Simulator) -> None:
+    """conference_api_sub_get / _set: one name (and one value), atoi() numbers, negative
+    refused; count and the events' Conference-Size leave ghosts out (count_ghosts)."""
+    events = listen(sim)
+    sim.call("join-r18", caller_id="1")
+    sim.call("join-r18+ghost", caller_id="2")
+    sim.wait_room("r18", 2)
+    ghost_add = events.wait_event(
+        lambda e: e.get("Action") == "add-member" and e.get("Member-Ghost") == "true"
+    )
+    assert (ghost_add["Conference-Size"], ghost_add["Conference-Ghosts"]) == ("1", "1")
+    assert (sim.api("conference r18 get count"), sim.api("conference r18 get count_ghosts")) == (
+        "1",
+        "1",
+    )
+    assert sim.api("conference r18 get count extra") == "get <parameter-name>"
+    syntax = sim.api("conference r18 set max_members -1")
+    assert syntax.startswith("set <max_members|")
+    assert sim.api("conference r18 set caller_id_name A B") == syntax
+    assert sim.api("conference r18 set max_members 7abc") == "0"
+    assert sim.api("conference r18 set max_members x") == "7"
+    assert sim.api("conference r18 get max_members") == "0"

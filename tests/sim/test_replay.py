@@ -38,7 +38,7 @@ import pytest
 from gevent.server import StreamServer
 
 from fs_conf.sim import SimConfig, Simulator, wire
-from tests.sim.conftest import DATA, RECORDINGS, FrameSocket, TFrame
+from tests.sim.conftest import DATA, RECORDINGS, FrameSocket, IvrCall, ScriptedIvr, TFrame
 from tests.sim.replay import Replayer, streams
 
 pytestmark = pytest.mark.skipif(not RECORDINGS.is_dir(), reason="recordings not present")
@@ -337,3 +337,32 @@ def test_every_recorded_header_value_is_encoded_as_the_simulator_encodes_it() ->
                     values += 1
                     assert wire.url_encode(wire.url_decode(value)) == value, (name, key, value)
     assert values > 10_000
+
+
+def test_a_caller_id_with_a_line_break_is_encoded_in_headers(
+    ivr_sim: Callable[[Callable[[IvrCall], None]], tuple[Simulator, ScriptedIvr]],
+) -> None:
+    """Issue 15, item 3: a caller ID holding a line break goes out URL-encoded (`%0A`) in the
+    connect reply and in every event, as switch_event_serialize() encodes every header value
+    (an existing `%XX` left alone, switch_url_encode with double_encode false), so no header
+    line is split. The recordings hold no such caller; the recorded encoding of every other
+    value is checked above."""
+    seen: dict[str, TFrame] = {}
+
+    def script(call: IvrCall) -> None:
+        seen["connect"] = call.command("connect")
+        call.command("myevents")
+        call.execute("answer")
+        call.wait_event("CHANNEL_EXECUTE_COMPLETE", Application="answer")
+        seen["event"] = next(f for f in call.frames if f.content_type == "text/event-plain")
+        call.execute("hangup")
+
+    sim, ivr = ivr_sim(script)
+    phone = sim.call("3000", caller_id="555\n1", caller_name="Eve%0AINFO x\r\nBye")
+    phone.wait_hangup()
+    assert not ivr.errors
+    name = "Caller-Caller-ID-Name: Eve%0AINFO%20x%0D%0ABye\n"
+    number = "Caller-Caller-ID-Number: 555%0A1\n"
+    for frame in (seen["connect"].raw.decode(), seen["event"].body):
+        assert name in frame and number in frame
+    assert seen["connect"].get("Caller-Caller-ID-Name") == "Eve%0AINFO%20x%0D%0ABye"
