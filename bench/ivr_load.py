@@ -16,19 +16,26 @@ variables), `conference`, `hangup`.
 Not `linger`: greenswitch misreads the linger notice (a documented defect), so the bare
 handler does without it.
 
-Two phases, each run on both servers:
+Three phases, each run on both servers:
 - overload: callers arriving within `--overload-ramp` seconds, faster than either server
   admits them (capacity: joins/s and the ratio to bare). Not all in the same instant:
   greenswitch's listen(100) and 100 ms accept polling drop a same-instant burst of SYNs
   (bench/sim_load.py shows that defect), which would measure the kernel's SYN retries;
 - arrivals: callers spread over `--ramp` seconds and holding until all are in the room
-  (latency at a rate the machine sustains; memory per live call with the room full).
+  (latency at a rate the machine sustains; memory per live call with the room full);
+- cpu: `--cpu-calls` callers (100) at `--cpu-rate` per second (10), each staying
+  `--cpu-hold` s, as measured on a real FreeSWITCH (issue 15): the server process's own CPU
+  time (utime + stime from /proc/<pid>/stat) from before the first call to after the last
+  one ended, divided by the completed calls, for both servers, and the ratio (target: fs_conf
+  <= 1.25x the bare handler). Both processes run the same once-per-50-ms memory sampler.
 Then, unless --no-tracemalloc, the arrivals phase again on fs_conf with tracemalloc on, for
 the Python-heap share of each call. Every prompt plays `--sound-seconds` (real time), so the
 latency is the IVR's and the protocol's, not the prompts'. Prints figures next to the targets
-(p99 < 20 ms, ratio >= 0.8, <= 64 KiB per call); asserts nothing.
+(p99 < 20 ms, ratio >= 0.8, <= 64 KiB per call, CPU per call <= 1.25x bare); asserts
+nothing.
 
-    PYTHONPATH=. python bench/ivr_load.py [--calls 1000] [--ramp 40] [--profile DIR]
+    PYTHONPATH=. python bench/ivr_load.py [--calls 1000] [--ramp 40] [--phase cpu]
+        [--profile DIR]
 """
 
 from __future__ import annotations
@@ -57,6 +64,7 @@ from bench._common import (
     load_number,
     mib,
     print_profile,
+    proc_cpu_seconds,
     run_load,
     serve_until_terminated,
 )
@@ -75,6 +83,7 @@ COMMAND_TIMEOUT_SECONDS = 10
 TARGET_P99_MS = 20.0
 TARGET_RATIO = 0.8
 TARGET_KIB_PER_CALL = 64.0
+TARGET_CPU_RATIO = 1.25
 KINDS = ("fs_conf", "bare")
 
 
@@ -209,9 +218,11 @@ def serve_bare(port: int, max_calls: int) -> None:
 # -- the orchestrator ----------------------------------------------------------------------
 @dataclass(frozen=True)
 class Phase:
-    """How the callers arrive: all within `ramp` seconds, each staying `hold` seconds."""
+    """How the callers arrive: `calls` callers within `ramp` seconds, each staying `hold`
+    seconds."""
 
     name: str
+    calls: int
     ramp: float
     hold: float
     what: str
@@ -224,6 +235,8 @@ class Run:
     kind: str
     load: LoadResult
     summary: dict[str, object]
+    cpu_seconds: float
+    """The server process's CPU time while the load mode ran."""
 
     @property
     def joins_per_second(self) -> float | None:
@@ -234,6 +247,11 @@ class Run:
         return load_number(line, percentile) if "latency ms" in line else None
 
     @property
+    def cpu_ms_per_call(self) -> float | None:
+        completed = load_number(self.load.text, "completed:")
+        return 1000 * self.cpu_seconds / completed if completed else None
+
+    @property
     def kib_per_call(self) -> float | None:
         value = self.summary.get("rss_per_call_kib")
         return float(value) if self.summary.get("peak_live") else None  # type: ignore[arg-type]
@@ -242,7 +260,7 @@ class Run:
 def run_phase(kind: str, phase: Phase, args: argparse.Namespace, trace: bool = False) -> Run:
     """Start the server, run the load mode against it, stop the server."""
     esl_port = free_port()
-    argv = [sys.executable, __file__, "serve", "--kind", kind, "--max-calls", str(args.calls * 2)]
+    argv = [sys.executable, __file__, "serve", "--kind", kind, "--max-calls", str(phase.calls * 2)]
     profile = ""
     if args.profile and not trace:
         profile = str(Path(args.profile) / f"ivr_load-{phase.name}-{kind}.txt")
@@ -253,13 +271,15 @@ def run_phase(kind: str, phase: Phase, args: argparse.Namespace, trace: bool = F
         else:
             argv += ["--port", str(free_port())]
         server = ServerProcess(argv, spy=profile).start()
+        pid = server.server_pid()
         try:
+            cpu_before = proc_cpu_seconds(pid)
             load = run_load(
                 [
                     "--calls",
-                    str(args.calls),
+                    str(phase.calls),
                     "--concurrency",
-                    str(args.calls),
+                    str(phase.calls),
                     "--number",
                     NUMBER,
                     "--keys",
@@ -287,20 +307,26 @@ def run_phase(kind: str, phase: Phase, args: argparse.Namespace, trace: bool = F
                 ],
                 timeout=args.call_timeout + phase.ramp + phase.hold + 60,
             )
+            cpu = proc_cpu_seconds(pid) - cpu_before
         finally:
             summary = server.stop()
     if profile:
         print_profile(profile)
         print_profile(profile, only="fs_conf/")
-    return Run(kind, load, summary)
+    return Run(kind, load, summary, cpu)
 
 
 def print_run(run: Run, calls: int) -> None:
+    per_call = run.cpu_ms_per_call
     print(f"  {'fs_conf IVR' if run.kind == 'fs_conf' else 'bare greenswitch'}:")
     for prefix in ("calls:", "elapsed:", "joined:", "key->"):
         line = load_figure(run.load.text, prefix)
         print(f"    {line}" if line else f"    (no '{prefix}' line)")
     print(f"    server process: {describe_server(run.summary, calls)}")
+    print(
+        f"    server CPU while the calls ran: {run.cpu_seconds:.2f} s, "
+        f"{shown(per_call, 'ms')} per completed call"
+    )
     print(
         f"    load process (simulator): peak RSS {mib(run.load.peak_rss_kib)}, "
         f"CPU {run.load.cpu_seconds:.1f} s"
@@ -353,6 +379,7 @@ def print_targets(runs: dict[tuple[str, str], Run], phases: list[Phase]) -> None
                 f"  '#' -> conference ({phase.name}, {kind}): p50 {shown(p50, 'ms')}, "
                 f"p99 {shown(p99, 'ms')}{target if kind == 'fs_conf' else ''}"
             )
+    print_cpu_ratio(runs.get(("cpu", "fs_conf")), runs.get(("cpu", "bare")))
     for kind in KINDS:
         run = runs.get(("arrivals", kind))
         if run is None:
@@ -369,6 +396,20 @@ def print_targets(runs: dict[tuple[str, str], Run], phases: list[Phase]) -> None
         )
 
 
+def print_cpu_ratio(fs_conf: Run | None, bare: Run | None) -> None:
+    """The CPU per completed call of both servers (cpu phase) and their ratio."""
+    if fs_conf is None and bare is None:
+        return
+    ours = fs_conf.cpu_ms_per_call if fs_conf is not None else None
+    theirs = bare.cpu_ms_per_call if bare is not None else None
+    ratio = ours / theirs if ours is not None and theirs else None
+    print(
+        f"  CPU per completed call (cpu): fs_conf {shown(ours, 'ms')}, bare {shown(theirs, 'ms')}"
+        f", ratio {'-' if ratio is None else f'{ratio:.2f}x'} (target <= {TARGET_CPU_RATIO:g}x: "
+        f"{verdict(ratio, TARGET_CPU_RATIO + 1e-9, below=True)})"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command")
@@ -383,7 +424,15 @@ def main() -> int:
     parser.add_argument("--ramp", type=float, default=40.0, help="arrivals phase: seconds")
     parser.add_argument("--overload-ramp", type=float, default=5.0)
     parser.add_argument("--overload-hold", type=float, default=2.0)
-    parser.add_argument("--phase", choices=("overload", "arrivals", "both"), default="both")
+    parser.add_argument("--cpu-calls", type=int, default=100, help="cpu phase: callers")
+    parser.add_argument("--cpu-rate", type=float, default=10.0, help="cpu phase: callers/s")
+    parser.add_argument("--cpu-hold", type=float, default=2.0, help="cpu phase: seconds")
+    parser.add_argument(
+        "--phase",
+        choices=("overload", "arrivals", "cpu", "both", "all"),
+        default="all",
+        help="both: overload and arrivals; all: and cpu",
+    )
     parser.add_argument("--kind", choices=(*KINDS, "both"), default="both")
     parser.add_argument("--sound-seconds", type=float, default=0.0)
     parser.add_argument("--call-timeout", type=float, default=120.0)
@@ -400,6 +449,7 @@ def main() -> int:
     phases = [
         Phase(
             "overload",
+            args.calls,
             args.overload_ramp,
             args.overload_hold,
             f"{args.calls} callers arriving within {args.overload_ramp:g} s (faster than either "
@@ -407,13 +457,23 @@ def main() -> int:
         ),
         Phase(
             "arrivals",
+            args.calls,
             args.ramp,
             args.ramp + 15.0,
             f"{args.calls} callers spread over {args.ramp:g} s, each staying {args.ramp + 15:g} s "
             "(all in the room at the end)",
         ),
+        Phase(
+            "cpu",
+            args.cpu_calls,
+            args.cpu_calls / args.cpu_rate,
+            args.cpu_hold,
+            f"{args.cpu_calls} callers at {args.cpu_rate:g}/s, each staying {args.cpu_hold:g} s "
+            "(CPU per completed call)",
+        ),
     ]
-    phases = [phase for phase in phases if args.phase in (phase.name, "both")]
+    chosen = {"both": ("overload", "arrivals"), "all": ("overload", "arrivals", "cpu")}
+    phases = [p for p in phases if p.name in chosen.get(args.phase, (args.phase,))]
     kinds = KINDS if args.kind == "both" else (args.kind,)
     print(
         f"IVR load: PIN {len(GUEST_PIN)} digits + '#', prompts {args.sound_seconds:g} s, time "
@@ -425,7 +485,7 @@ def main() -> int:
         print(f"--- {phase.name}: {phase.what} ---")
         for kind in kinds:
             runs[phase.name, kind] = run = run_phase(kind, phase, args)
-            print_run(run, args.calls)
+            print_run(run, phase.calls)
     arrivals = [phase for phase in phases if phase.name == "arrivals"]
     if arrivals and "fs_conf" in kinds and not args.no_tracemalloc:
         print("--- arrivals again, fs_conf with tracemalloc (memory only, slower) ---")

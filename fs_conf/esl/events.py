@@ -15,7 +15,7 @@ from typing import overload
 from urllib.parse import unquote
 
 from fs_conf.esl.errors import ProtocolError
-from fs_conf.esl.frames import Frame, content_length, parse_header_block
+from fs_conf.esl.frames import Frame, content_length, parse_header_block, url_decode
 
 EVENT_CONTENT_TYPES = ("text/event-plain", "text/event-json", "text/event-xml")
 
@@ -137,3 +137,22 @@ def plain_event_name(frame: Frame) -> str | None:
         return None
     end = body.find(b"\n", len(_NAME_PREFIX))
     return body[len(_NAME_PREFIX) : end if end >= 0 else None].decode("ascii", errors="replace")
+
+
+def plain_header(frame: Frame, name: str) -> str | None:
+    """One header of a text/event-plain frame without parsing the others: the value the
+    parser would give for `name` (its first line), or None when the frame is another kind or
+    has no such header among its own headers (not in its body)."""
+    body = frame.body
+    if frame.content_type != "text/event-plain":
+        return None
+    end = body.find(b"\n\n")
+    end = len(body) if end < 0 else end
+    key = f"\n{name}: ".encode()
+    start = 0 if body.startswith(key[1:]) else body.find(key, 0, end)
+    if start < 0:
+        return None
+    start = body.index(b" ", start + 1) + 1
+    stop = body.find(b"\n", start)
+    value = body[start : stop if stop >= 0 else None].decode("utf-8", errors="replace")
+    return url_decode(value.rstrip("\r"))

@@ -14,6 +14,9 @@ from fs_conf.esl.errors import ProtocolError
 
 MAX_HEADER_BYTES = 1024 * 1024
 MAX_BODY_BYTES = 64 * 1024 * 1024
+PLAIN_LINES = 6
+"""From how many lines on a header block is read by `_plain_headers` (measured: below,
+its fixed cost is more than the Python steps it saves per line)."""
 
 
 @dataclass
@@ -46,10 +49,44 @@ def parse_header_block(block: bytes, *, decode: bool) -> dict[str, str]:
     Values are url-decoded afterwards (when `decode`), so an encoded newline inside a value
     stays inside that value. A repeated name keeps its first value, as esl_event_get_header does.
     """
-    headers: dict[str, str] = {}
     # One decode for the block: a newline byte is never part of a UTF-8 sequence, so this
     # splits exactly as decoding line by line would (every event passes here: it is hot).
-    for line in block.decode("utf-8", errors="replace").split("\n"):
+    text = block.decode("utf-8", errors="replace")
+    # A reply's few lines are read faster one by one; an event's hundred are not.
+    headers = _plain_headers(text) if text.count("\n") >= PLAIN_LINES else None
+    if headers is None:
+        return _any_headers(text, decode=decode)
+    if decode and "%" in text:
+        return _decoded(headers)
+    return headers
+
+
+def _plain_headers(text: str) -> dict[str, str] | None:
+    """The headers of a block written as FreeSWITCH writes them, every line `Name: value`
+    with a name free of spaces and ':'; None for any other block (`_any_headers` reads it).
+
+    The same result as `_any_headers`, with string operations that run in C instead of
+    several Python steps per line: events of a hundred lines arrive on every call."""
+    if "\r" in text:
+        return None
+    names, seps, values = zip(*[line.partition(": ") for line in text.split("\n")], strict=True)
+    joined = "|".join(names)
+    if "" in seps or "" in names or ":" in joined or joined.split(None, 1) != [joined]:
+        return None
+    headers = dict(zip(names, values, strict=True))
+    if len(headers) < len(names):  # a repeated name: the first value stays
+        headers = {}
+        for name, value in zip(names, values, strict=True):
+            headers.setdefault(name, value)
+    return headers
+
+
+def _any_headers(text: str, *, decode: bool) -> dict[str, str]:
+    """Line by line, for blocks `_plain_headers` does not take (CRs, empty lines, spaces
+    around a name, a value after ':' without a space); ProtocolError for a line that is not
+    `Name: value`."""
+    headers: dict[str, str] = {}
+    for line in text.split("\n"):
         line = line.rstrip("\r")
         if not line:
             continue
@@ -60,9 +97,32 @@ def parse_header_block(block: bytes, *, decode: bool) -> dict[str, str]:
         if value.startswith(" "):
             value = value[1:]
         if decode and "%" in value:
-            value = unquote(value, errors="replace")
+            value = url_decode(value)
         headers.setdefault(name, value)
     return headers
+
+
+def _decoded(headers: dict[str, str]) -> dict[str, str]:
+    """Every value url-decoded, in one pass over all of them joined by newlines: a newline
+    is never part of an escape nor of a UTF-8 sequence, so each value decodes as it would
+    alone, and the split gives them back unless a value decoded to a newline itself."""
+    values = url_decode("\n".join(headers.values())).split("\n")
+    if len(values) == len(headers):
+        return dict(zip(headers, values, strict=True))
+    return {name: url_decode(value) for name, value in headers.items()}
+
+
+def url_decode(text: str) -> str:
+    """`urllib.parse.unquote(text, errors="replace")`, in C for what FreeSWITCH sends:
+    ASCII text whose every '%' starts a %XX escape (switch_url_encode writes '%' as %25).
+    Each escape becomes a \\xXX escape, decoded with the backslashes already there doubled,
+    which gives the bytes unquote_to_bytes gives; anything else goes to urllib."""
+    try:
+        escaped = text.replace("\\", "\\\\").replace("%", "\\x").encode("ascii")
+        raw = escaped.decode("unicode_escape")
+    except UnicodeError:  # not ASCII, or a '%' without two hex digits after it
+        return unquote(text, errors="replace")
+    return raw.encode("latin-1").decode("utf-8", errors="replace")
 
 
 def content_length(headers: Mapping[str, str], limit: int = MAX_BODY_BYTES) -> int:

@@ -25,7 +25,13 @@ from gevent import socket
 from fs_conf.esl.async_result import AsyncResult
 from fs_conf.esl.connection import Connection
 from fs_conf.esl.errors import CommandError, ESLTimeout, OutboundSessionHasGoneAway, ProtocolError
-from fs_conf.esl.events import EVENT_CONTENT_TYPES, Event, event_from_frame, plain_event_name
+from fs_conf.esl.events import (
+    EVENT_CONTENT_TYPES,
+    Event,
+    event_from_frame,
+    plain_event_name,
+    plain_header,
+)
 from fs_conf.esl.frames import Frame
 
 log = logging.getLogger(__name__)
@@ -36,8 +42,6 @@ CALL_MAX_HEADER_BYTES = 256 * 1024
 data (3.5 KiB recorded), is one (why this bound: docs/esl.md#bounds-on-a-calls-socket)."""
 CALL_MAX_BODY_BYTES = 512 * 1024
 """The longest body: an event with the channel data, or a `conference list` of a full room."""
-ROUTED_EVENTS = frozenset({"CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP"})
-"""The events a session acts on itself; one that buffers none parses no others."""
 _VAR_NAME = re.compile(r"[A-Za-z0-9_.]+")
 
 _Params = ParamSpec("_Params")
@@ -441,7 +445,7 @@ class OutboundSession:
             disposition = frame.get("Content-Disposition") or "disconnect"
             self._gone(f"disconnect notice ({disposition})")
         elif frame.content_type in EVENT_CONTENT_TYPES:
-            if self._events.maxlen == 0 and not _routed(frame):
+            if self._events.maxlen == 0 and not self._acts_on(frame):
                 return
             try:
                 event = event_from_frame(frame)
@@ -460,6 +464,19 @@ class OutboundSession:
             self._gone(f"caller hung up ({self.hangup_cause})")
         self._events.append(event)
         self._arrived.set()
+
+    def _acts_on(self, frame: Frame) -> bool:
+        """Whether `_route` may act on this event frame, read without parsing it (each event
+        carries the whole channel data, and a call sees dozens): a hangup, a completion of an
+        execution still waited for (not `socket`'s, nor `conference`'s after the hangup), or
+        an event whose name it cannot tell. A session that buffers no events parses no others."""
+        name = plain_event_name(frame)
+        if name is None or name == "CHANNEL_HANGUP":
+            return True
+        if name != "CHANNEL_EXECUTE_COMPLETE":
+            return False
+        application_uuid = plain_header(frame, "Application-UUID")
+        return application_uuid is None or application_uuid in self._executions
 
     def _is_own(self, event: Event) -> bool:
         # Before `connect` has returned, the channel's uuid is not known yet; only our own
@@ -511,14 +528,8 @@ class _WhileConnected:
         return wrapper
 
 
-def _routed(frame: Frame) -> bool:
-    """Whether the session may act on this event frame (an unnamed one may be anything)."""
-    name = plain_event_name(frame)
-    return name is None or name in ROUTED_EVENTS
-
-
 def _word(field_name: str, value: str) -> None:
-    if not value or any(ch.isspace() for ch in value):
+    if value.split() != [value]:  # empty, or whitespace anywhere (str.isspace's)
         raise ValueError(f"{field_name} must be one word without spaces (got {value!r})")
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import random
 import re
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
 from fs_conf.esl import Event, FrameParser, ProtocolError, encode_command, event_from_frame
-from fs_conf.esl.events import EVENT_CONTENT_TYPES, parse_plain, plain_event_name
+from fs_conf.esl.events import EVENT_CONTENT_TYPES, parse_plain, plain_event_name, plain_header
+from fs_conf.esl.frames import parse_header_block, url_decode
 
 from .peer import RECORDINGS, event_plain, split_frames
 
@@ -248,3 +251,86 @@ def test_plain_event_name_without_parsing_agrees_with_the_parser(path: Path) -> 
             assert peeked in (None, event_from_frame(frame).name)
             if path.name.startswith(("outbound-", "chan-events-")):
                 assert peeked == event_from_frame(frame).name
+
+
+def reference_headers(block: bytes, decode: bool) -> dict[str, str]:
+    """The header rules of docs/esl.md spelled out line by line (what the parser did before
+    its fast path): split at newlines, then at the first ':', one space dropped, then
+    url-decoding; a repeated name keeps its first value."""
+    headers: dict[str, str] = {}
+    for line in block.decode("utf-8", errors="replace").split("\n"):
+        line = line.rstrip("\r")
+        if line:
+            name, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            headers.setdefault(name.strip(), unquote(value) if decode else value)
+    return headers
+
+
+EVENT_LINES = "".join(f"Filler-{n}: v%20{n}\n" for n in range(10))
+ODD_BLOCKS = [
+    EVENT_LINES + "variable_x: a%0Ab%3A%20c\nAfter: 1",  # a value decoding to a newline
+    EVENT_LINES + "Dup: first\nOther: x\nDup: second",
+    EVENT_LINES.replace("\n", "\r\n") + "Last: y\r\r",
+    EVENT_LINES + " Spaced-Name : v\nTab-Name\t: w",
+    EVENT_LINES + "No-Space:v\nTwo-Spaces:  v\nEmpty: \nEmpty-Bare:",
+    EVENT_LINES + "A:b: c\nReply-Text: +OK Job-UUID: 7f4d",
+    EVENT_LINES + "\nAfter-Empty-Line: z\n",
+    EVENT_LINES + "Percent: 100%\nBad-Escape: %zz%4\nUtf8: %C3%A9%E2%82\nRaw: caf\u00e9 %41",
+    EVENT_LINES + "Back\\slash: a\\x41\\%41\\\\",
+    "Content-Length: 12\nContent-Type: text/event-plain",
+]
+
+
+@pytest.mark.parametrize("decode", [True, False])
+@pytest.mark.parametrize("block", ODD_BLOCKS)
+def test_header_block_reads_as_the_rules_say(block: str, decode: bool) -> None:
+    data = block.encode("utf-8")
+    headers = parse_header_block(data, decode=decode)
+    assert headers == reference_headers(data, decode)
+    assert list(headers) == list(reference_headers(data, decode))
+
+
+@pytest.mark.parametrize("path", [p for p in ALL_SAMPLES if "event-plain" in p.name], ids=str)
+def test_recorded_events_read_as_the_rules_say(path: Path) -> None:
+    body = parse_all(path.read_bytes())[0].body
+    block = body.split(b"\n\n", 1)[0]
+    for decode in (True, False):
+        assert list(parse_header_block(block, decode=decode).items()) == list(
+            reference_headers(block, decode).items()
+        )
+
+
+def test_url_decode_agrees_with_urllib() -> None:
+    alphabet = ["%", "4", "1", "c", "C", "3", "a", "A", "9", "z", "\\", "x", "\u00e9", " ", "\n"]
+    rng = random.Random(15)
+    texts = ["", "%", "%4", "%41", "%c3%a9", "%C3", "%C3\n%A9", "100%", "\\x41", "a\\%41"]
+    texts += ["".join(rng.choices(alphabet, k=rng.randint(1, 12))) for _ in range(3000)]
+    for text in texts:
+        assert url_decode(text) == unquote(text, errors="replace"), repr(text)
+
+
+def test_a_line_without_a_colon_is_refused_in_a_long_block() -> None:
+    with pytest.raises(ProtocolError, match="not 'Name: value'"):
+        parse_header_block((EVENT_LINES + "no colon here").encode(), decode=True)
+    with pytest.raises(ProtocolError, match="not 'Name: value'"):
+        parse_header_block((EVENT_LINES + " : empty name").encode(), decode=True)
+
+
+@pytest.mark.parametrize("path", [p for p in ALL_SAMPLES if "event-plain" in p.name], ids=str)
+def test_plain_header_without_parsing_agrees_with_the_parser(path: Path) -> None:
+    frame = parse_all(path.read_bytes())[0]
+    headers = event_from_frame(frame).headers
+    for name, value in headers.items():
+        assert plain_header(frame, name) == value, name
+    assert plain_header(frame, "No-Such-Header") is None
+
+
+def test_plain_header_reads_only_the_events_own_headers() -> None:
+    raw = event_plain({"Event-Name": "BACKGROUND_JOB", "Job-UUID": "j 1"}, body="Job-UUID: x\n")
+    frame = parse_all(raw)[0]
+    assert plain_header(frame, "Job-UUID") == "j 1"
+    assert plain_header(frame, "Event-Name") == "BACKGROUND_JOB"
+    assert plain_header(frame, "Content-Length") == "12"
+    raw = event_plain({"Event-Name": "BACKGROUND_JOB"}, body="Job-UUID: x\n")
+    assert plain_header(parse_all(raw)[0], "Job-UUID") is None
