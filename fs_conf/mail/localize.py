@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-_WEEKDAYS = {
+WEEKDAYS = {
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
     "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
 }
-_MONTHS = {
+MONTHS = {
     "en": (
         "January",
         "February",
@@ -49,14 +49,14 @@ _UNITS = {
 
 
 def _lang(language: str) -> str:
-    return language if language in _WEEKDAYS else "en"
+    return language if language in WEEKDAYS else "en"
 
 
 def format_date(moment: datetime, language: str) -> str:
     """'Monday, 3 March 2025' / 'Montag, 3. März 2025' (in the zone `moment` carries)."""
     lang = _lang(language)
-    weekday = _WEEKDAYS[lang][moment.weekday()]
-    month = _MONTHS[lang][moment.month - 1]
+    weekday = WEEKDAYS[lang][moment.weekday()]
+    month = MONTHS[lang][moment.month - 1]
     if lang == "de":
         return f"{weekday}, {moment.day}. {month} {moment.year}"
     return f"{weekday}, {moment.day} {month} {moment.year}"

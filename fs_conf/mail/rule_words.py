@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from fs_conf.mail.localize import MONTHS, WEEKDAYS
+
 
 @dataclass(frozen=True)
 class RuleWords:
@@ -78,21 +80,8 @@ ENGLISH = RuleWords(
         "MONTHLY": ("every month", "every {n} months"),
         "YEARLY": ("every year", "every {n} years"),
     },
-    days=("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-    months=(
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),  # fmt: skip
+    days=WEEKDAYS["en"],
+    months=MONTHS["en"],
     positions={
         1: "first",
         2: "second",
@@ -130,21 +119,8 @@ GERMAN = RuleWords(
         "MONTHLY": ("jeden Monat", "alle {n} Monate"),
         "YEARLY": ("jedes Jahr", "alle {n} Jahre"),
     },
-    days=("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
-    months=(
-        "Januar",
-        "Februar",
-        "März",
-        "April",
-        "Mai",
-        "Juni",
-        "Juli",
-        "August",
-        "September",
-        "Oktober",
-        "November",
-        "Dezember",
-    ),  # fmt: skip
+    days=WEEKDAYS["de"],
+    months=MONTHS["de"],
     positions={
         1: "ersten",
         2: "zweiten",
